@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "addr.h"
+
+/* Who owns a device's DMA, as far as the kernel's DMA ownership accounting goes. */
+enum dma_role {
+	DMA_NONE,    /* no driver bound */
+	DMA_KERNEL,  /* bound to a driver that uses the group's default domain */
+	DMA_MANAGED, /* bound to a driver that manages DMA itself (VFIO, pci-stub, pcieport) */
+};
+
+/* One way the host is using a device: {kind, name, detail}. Kinds: "net", "route", "bond",
+ * "mount", "swap", "holder", "display", "devnode" (see inuse.h). */
+struct in_use {
+	char *kind;
+	char *name;
+	char *detail;
+	bool own_connection; /* the administrator's own SSH connection runs over it */
+};
+
+struct device {
+	char addr[PCI_ADDR_MAX];
+	unsigned vendor_id, device_id, subsys_vendor_id, subsys_device_id, class_id, revision;
+	bool ids_known; /* vendor/device attributes were readable */
+	char *vendor, *device, *class_name; /* names from pci.ids, or NULL */
+	char *driver;                       /* bound driver or NULL */
+	char *driver_override;              /* NULL when unset ("(null)") */
+	char *modalias;
+	char **modules;       /* modules matching modalias (NULL-terminated, may be NULL) */
+	bool modules_known;   /* false when no module index could be loaded */
+	char *driver_module;  /* module providing the bound driver, if known */
+	int group;            /* IOMMU group number, -1 without one */
+	bool bridge;          /* PCI class 0x0604 (PCI bridge) or 0x0600-0x06ff bridges with secondary bus */
+	bool boot_vga;
+	int numa_node;        /* -1 when unknown */
+	char *reset_method;   /* space separated, NULL when not exposed */
+	char *physfn;         /* address of the PF when this is a VF */
+	int sriov_numvfs, sriov_totalvfs; /* -1 when not SR-IOV capable */
+	bool vfio_dev;        /* has a vfio-dev/ child (bound to a VFIO driver) */
+	char *vfio_dev_name;  /* "vfio3" for /dev/vfio/devices/vfio3 */
+	enum dma_role dma;
+	struct in_use *in_use;
+	size_t n_in_use;
+};
+
+struct holder {
+	int pid;
+	char *command;
+	char *path;
+};
+
+struct group {
+	int number;
+	char *type;          /* DMA, DMA-FQ, identity, blocked, or NULL */
+	struct device **devices; /* pointers into host->devices, sorted by address */
+	size_t n_devices;
+	bool viable;         /* no member counts as a kernel DMA user */
+	bool vfio_bound;     /* some member is bound to a VFIO driver */
+	struct device **blockers; /* members that keep the group from VFIO */
+	size_t n_blockers;
+	struct holder *holders;
+	size_t n_holders;
+	/* "known": holders scanned fully; "unknown": could not look (reason in holders_note);
+	 * "not-checked": no VFIO driver bound, so nobody can hold it. */
+	const char *holders_state;
+	char *holders_note;
+};
+
+struct kernel_info {
+	char *release;
+	bool iommu;          /* /sys/class/iommu has entries or groups exist */
+	char **iommus;       /* names under /sys/class/iommu */
+	bool dma_ownership_checks;
+	const char *checks_source; /* "kallsyms", "cache", or "version" */
+};
+
+struct names;
+struct modctx;
+
+struct host {
+	struct kernel_info kernel;
+	struct names *names;    /* pci.ids, owned */
+	struct modctx *mods;    /* module index, owned */
+	struct device *devices; /* every PCI device, sorted by address */
+	size_t n_devices;
+	struct group *groups;   /* sorted by number */
+	size_t n_groups;
+	bool holders_scanned;
+};
+
+/* Frees everything a host owns (not the struct itself). */
+void host_done(struct host *h);
+
+struct device *host_find_device(struct host *h, const char *addr);
+struct group *host_find_group(struct host *h, int number);

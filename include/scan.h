@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "model.h"
+
+struct scan_options {
+	bool names;   /* vendor, device and class names from pci.ids */
+	bool modules; /* matching modules from the module index */
+	bool in_use;  /* what the host uses each device for */
+	bool holders; /* who holds VFIO groups (scans /proc only when a VFIO driver is bound) */
+};
+
+/* Builds the model of every PCI device and IOMMU group. Returns 0 or -errno (no PCI bus). */
+int host_scan(struct host *h, const struct scan_options *o);
+
+/* Reads one device's attributes into d (which must be zeroed or released with device_done).
+ * dirfd is the device's sysfs directory. */
+int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
+		const struct scan_options *o);
+void device_done(struct device *d);
+
+/* Re-reads driver, driver_override and vfio-dev of a device after a write and re-classifies
+ * it; the group's verdict is re-evaluated by the caller. */
+int device_refresh(struct device *d);
+
+/* Orders PCI addresses numerically (domain, bus, device, function). */
+int pci_addr_cmp(const char *a, const char *b);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Everything devown reads or writes under /sys, /proc, /dev and /run goes through here.
+ *
+ * DEVOWN_ROOT (a testing aid, documented in devown(8)) prefixes all of these paths so that the
+ * fixture tests can run the real binary against a generated tree. */
+
+/* "" normally, or the value of DEVOWN_ROOT without a trailing slash. */
+const char *root_prefix(void);
+bool root_is_fake(void);
+/* Returns root_prefix() + abs (abs starts with '/'); caller frees. */
+char *root_path(const char *abs);
+
+/* Reads a whole small file relative to dirfd (AT_FDCWD with an absolute, already prefixed path
+ * works too), strips trailing whitespace. Caller frees *ret. Returns 0 or -errno. */
+int read_text_at(int dirfd, const char *name, char **ret);
+/* Same for a path under the root ("/proc/swaps"). */
+int read_root_text(const char *abs, char **ret);
+/* Reads an attribute that holds a number (hex with 0x, or decimal). */
+int read_uint_at(int dirfd, const char *name, unsigned *ret);
+int read_int_at(int dirfd, const char *name, int *ret);
+/* Basename of a symlink's target ("driver" -> "e1000e"). Caller frees. -ENOENT if absent. */
+int read_link_base_at(int dirfd, const char *name, char **ret);
+/* Sorted names in a directory (no dot entries); caller frees with strv_free. */
+int list_dir_at(int dirfd, const char *name, char ***ret);
+
+/* PCI devices. */
+int sysfs_pci_devices(char ***ret);                        /* sorted addresses */
+int sysfs_open_device(const char *addr, int *ret_fd);      /* O_DIRECTORY fd of the device */
+bool sysfs_device_exists(const char *addr);
+int sysfs_iommu_groups(int **ret, size_t *ret_n);          /* sorted group numbers */
+int sysfs_group_type(int group, char **ret);
+int sysfs_iommu_units(char ***ret);                        /* /sys/class/iommu entries */
+bool sysfs_driver_registered(const char *driver);          /* /sys/bus/pci/drivers/X exists */
+int sysfs_pci_drivers(char ***ret);
+/* Name of the module that provides a registered driver, from drivers/X/module. */
+int sysfs_driver_module(const char *driver, char **ret);

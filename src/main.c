@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdarg.h>
+
+#include "commands.h"
+#include "config.h"
+#include "util.h"
+
+struct command {
+	const char *name;
+	int min_args, max_args; /* -1: unbounded */
+	command_fn fn;
+	unsigned options; /* OPT_* accepted */
+	const char *args;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "status", 0, -1, cmd_status, OPT_JSON | OPT_VERBOSE, "[TARGET...]",
+	  "show IOMMU groups, drivers, DMA owners and what blocks VFIO" },
+};
+
+struct option_doc {
+	const char *name;
+	int val;
+	int has_arg;
+	unsigned flag;
+	const char *arg, *help;
+};
+
+enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR };
+
+static const struct option_doc option_docs[] = {
+	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
+	{ "verbose", 'v', no_argument, OPT_VERBOSE, NULL, "show every attribute of each device" },
+	{ "group", 'g', no_argument, OPT_GROUP, NULL,
+	  "act on every non-bridge member of each target's IOMMU group" },
+	{ "dry-run", 'n', no_argument, OPT_DRY_RUN, NULL,
+	  "print the plan and whether it would go ahead; change nothing" },
+	{ "force", 'f', no_argument, OPT_FORCE, NULL,
+	  "take devices the host is using (never overrides a held group)" },
+	{ "timeout", ARG_TIMEOUT, required_argument, OPT_TIMEOUT, "SEC",
+	  "bound for blocking writes, waits and the lock (default 10)" },
+	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
+	{ "help", 'h', no_argument, 0, NULL, "show this help" },
+	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
+};
+
+static void help(void)
+{
+	printf("Usage: devown [OPTIONS] COMMAND [ARGS...]\n\n"
+	       "Hand PCI devices between host drivers and user space (VFIO, DPDK, SPDK) safely.\n\n"
+	       "Commands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
+		printf("  %-34s %s\n", left, commands[i].summary);
+	}
+	printf("\nOptions:\n");
+	for (size_t i = 0; i < ELEMENTSOF(option_docs); i++) {
+		char left[64];
+		const struct option_doc *o = &option_docs[i];
+		if (o->val < 0x100)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		printf("  %-34s %s\n", left, o->help);
+	}
+	printf("\nTARGET is a PCI address (0000:03:00.0, or 03:00.0 for domain 0000) or an IOMMU\n"
+	       "group number. Exit status: 0 success, 1 operation failed, 2 usage error or unknown\n"
+	       "target, 3 refused by a safety check, 4 failed and could not be fully undone.\n"
+	       "See devown(8).\n");
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("devown: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'devown --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct option longopts[ELEMENTSOF(option_docs) + 1];
+	struct cli cli = { .timeout_ms = 10000 };
+	bool no_color = false;
+	const struct command *cmd = NULL;
+	int c, nargs;
+
+	setlocale(LC_CTYPE, "");
+	for (size_t i = 0; i < ELEMENTSOF(option_docs); i++)
+		longopts[i] = (struct option){ option_docs[i].name, option_docs[i].has_arg, NULL,
+					       option_docs[i].val };
+	longopts[ELEMENTSOF(option_docs)] = (struct option){ 0 };
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jvgnfh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			cli.given |= OPT_JSON;
+			cli.out.json = true;
+			break;
+		case 'v':
+			cli.given |= OPT_VERBOSE;
+			cli.out.verbose = true;
+			break;
+		case 'g':
+			cli.given |= OPT_GROUP;
+			cli.group = true;
+			break;
+		case 'n':
+			cli.given |= OPT_DRY_RUN;
+			cli.dry_run = true;
+			break;
+		case 'f':
+			cli.given |= OPT_FORCE;
+			cli.force = true;
+			break;
+		case ARG_TIMEOUT: {
+			char *end;
+			double s;
+			errno = 0;
+			s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(s > 0) || s > 3600)
+				return usage_error("invalid --timeout '%s': give seconds, more than 0 "
+						   "and at most 3600",
+						   optarg);
+			cli.given |= OPT_TIMEOUT;
+			cli.timeout_ms = (int)(s * 1000);
+			break;
+		}
+		case ARG_NO_COLOR:
+			no_color = true;
+			break;
+		case 'h':
+			help();
+			return EXIT_OK;
+		case ARG_VERSION:
+			printf("devown %s\n", DEVOWN_VERSION);
+			return EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt && optopt < 0x100) {
+				char s[3] = { '-', (char)optopt, 0 };
+				return usage_error("unknown option '%s'", s);
+			}
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (streq(commands[i].name, argv[optind]))
+			cmd = &commands[i];
+	if (!cmd)
+		return usage_error("unknown command '%s'", argv[optind]);
+
+	for (size_t i = 0; i < ELEMENTSOF(option_docs); i++)
+		if ((cli.given & option_docs[i].flag) && !(cmd->options & option_docs[i].flag)) {
+			fprintf(stderr, "devown: option --%s does not apply to '%s'\n",
+				option_docs[i].name, cmd->name);
+			fputs("Try 'devown --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	nargs = argc - optind - 1;
+	if (nargs < cmd->min_args)
+		return usage_error("too few arguments for '%s'", cmd->name);
+	if (cmd->max_args >= 0 && nargs > cmd->max_args)
+		return usage_error("too many arguments for '%s'", cmd->name);
+
+	cli.out.color = !no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) && isatty(STDOUT_FILENO) &&
+			!streq_ptr(getenv("TERM"), "dumb");
+	if (getenv("DEVOWN_DEBUG"))
+		log_max_level = LOG_LEVEL_DEBUG;
+	return cmd->fn(nargs, argv + optind + 1, &cli);
+}

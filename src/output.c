@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "kernel.h"
+#include "output.h"
+#include "policy.h"
+#include "util.h"
+
+static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
+
+static json_object *hex_id(unsigned v, int width)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "0x%0*x", width, v);
+	return json_object_new_string(buf);
+}
+
+static json_object *int_or_null(int v, int none) { return v == none ? NULL : json_object_new_int(v); }
+
+static json_object *strv_to_json(char *const *v)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static json_object *words_to_json(const char *s)
+{
+	json_object *a = json_object_new_array();
+	_cleanup_free_ char *copy = s ? xstrdup(s) : NULL;
+	char *save = NULL;
+
+	for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+		json_object_array_add(a, json_object_new_string(w));
+	return a;
+}
+
+json_object *device_to_json(const struct device *d)
+{
+	json_object *o = json_object_new_object();
+	json_object *inuse = json_object_new_array();
+
+	json_object_object_add(o, "address", json_object_new_string(d->addr));
+	json_object_object_add(o, "vendor_id", d->ids_known ? hex_id(d->vendor_id, 4) : NULL);
+	json_object_object_add(o, "device_id", d->ids_known ? hex_id(d->device_id, 4) : NULL);
+	json_object_object_add(o, "subsystem_vendor_id", hex_id(d->subsys_vendor_id, 4));
+	json_object_object_add(o, "subsystem_device_id", hex_id(d->subsys_device_id, 4));
+	json_object_object_add(o, "class_id", hex_id(d->class_id, 6));
+	json_object_object_add(o, "revision", hex_id(d->revision, 2));
+	json_object_object_add(o, "vendor", str_or_null(d->vendor));
+	json_object_object_add(o, "device", str_or_null(d->device));
+	json_object_object_add(o, "class", str_or_null(d->class_name));
+	json_object_object_add(o, "iommu_group", int_or_null(d->group, -1));
+	json_object_object_add(o, "driver", str_or_null(d->driver));
+	json_object_object_add(o, "driver_module", str_or_null(d->driver_module));
+	json_object_object_add(o, "driver_override", str_or_null(d->driver_override));
+	json_object_object_add(o, "modules", strv_to_json(d->modules));
+	json_object_object_add(o, "modules_known", json_object_new_boolean(d->modules_known));
+	json_object_object_add(o, "dma", json_object_new_string(dma_role_to_string(d->dma)));
+	json_object_object_add(o, "bridge", json_object_new_boolean(d->bridge));
+	json_object_object_add(o, "boot_vga", json_object_new_boolean(d->boot_vga));
+	json_object_object_add(o, "numa_node", int_or_null(d->numa_node, -1));
+	json_object_object_add(o, "reset_methods", words_to_json(d->reset_method));
+	json_object_object_add(o, "physfn", str_or_null(d->physfn));
+	json_object_object_add(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
+	json_object_object_add(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
+	json_object_object_add(o, "vfio_device", str_or_null(d->vfio_dev_name));
+	for (size_t i = 0; i < d->n_in_use; i++) {
+		json_object *u = json_object_new_object();
+		json_object_object_add(u, "kind", json_object_new_string(d->in_use[i].kind));
+		json_object_object_add(u, "name", json_object_new_string(d->in_use[i].name));
+		json_object_object_add(u, "detail", str_or_null(d->in_use[i].detail));
+		if (d->in_use[i].own_connection)
+			json_object_object_add(u, "own_connection", json_object_new_boolean(true));
+		json_object_array_add(inuse, u);
+	}
+	json_object_object_add(o, "in_use", inuse);
+	return o;
+}
+
+json_object *group_to_json(const struct group *g)
+{
+	json_object *o = json_object_new_object();
+	json_object *blockers = json_object_new_array();
+	json_object *holders = json_object_new_array();
+	json_object *devices = json_object_new_array();
+
+	json_object_object_add(o, "group", json_object_new_int(g->number));
+	json_object_object_add(o, "type", str_or_null(g->type));
+	json_object_object_add(o, "viable", json_object_new_boolean(g->viable));
+	json_object_object_add(o, "vfio_bound", json_object_new_boolean(g->vfio_bound));
+	for (size_t i = 0; i < g->n_blockers; i++)
+		json_object_array_add(blockers, json_object_new_string(g->blockers[i]->addr));
+	json_object_object_add(o, "blockers", blockers);
+	for (size_t i = 0; i < g->n_holders; i++) {
+		json_object *hj = json_object_new_object();
+		json_object_object_add(hj, "pid", json_object_new_int(g->holders[i].pid));
+		json_object_object_add(hj, "command", json_object_new_string(g->holders[i].command));
+		json_object_object_add(hj, "path", json_object_new_string(g->holders[i].path));
+		json_object_array_add(holders, hj);
+	}
+	json_object_object_add(o, "holders", holders);
+	json_object_object_add(o, "holders_state", json_object_new_string(g->holders_state));
+	json_object_object_add(o, "holders_note", str_or_null(g->holders_note));
+	for (size_t i = 0; i < g->n_devices; i++)
+		json_object_array_add(devices, device_to_json(g->devices[i]));
+	json_object_object_add(o, "devices", devices);
+	return o;
+}
+
+json_object *kernel_to_json(const struct kernel_info *k)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "release", json_object_new_string(k->release));
+	json_object_object_add(o, "iommu", json_object_new_boolean(k->iommu));
+	json_object_object_add(o, "iommu_units", strv_to_json(k->iommus));
+	if (!k->iommu)
+		json_object_object_add(o, "iommu_hint",
+				       json_object_new_string(kernel_iommu_parameter()));
+	json_object_object_add(o, "dma_ownership_checks",
+			       json_object_new_boolean(k->dma_ownership_checks));
+	json_object_object_add(o, "dma_ownership_checks_source",
+			       json_object_new_string(k->checks_source));
+	return o;
+}
+
+json_object *status_to_json(const struct host *h, const struct selection *s)
+{
+	json_object *o = json_object_new_object();
+	json_object *groups = json_object_new_array();
+	json_object *loose = json_object_new_array();
+
+	json_object_object_add(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
+	json_object_object_add(o, "kernel", kernel_to_json(&h->kernel));
+	json_object_object_add(o, "group_count", json_object_new_int((int)h->n_groups));
+	for (size_t i = 0; i < s->n_groups; i++)
+		json_object_array_add(groups, group_to_json(s->groups[i]));
+	json_object_object_add(o, "groups", groups);
+	for (size_t i = 0; i < s->n_loose; i++)
+		json_object_array_add(loose, device_to_json(s->loose[i]));
+	json_object_object_add(o, "devices_without_group", loose);
+	return o;
+}
+
+void json_print(json_object *o)
+{
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							JSON_C_TO_STRING_SPACED |
+							JSON_C_TO_STRING_NOSLASHESCAPE),
+	      stdout);
+	fputc('\n', stdout);
+}
+
+/* ---- text ---- */
+
+#define COLOR(name, code)                                                                      \
+	const char *ansi_##name(const struct output_options *o) { return o->color ? code : ""; }
+COLOR(red, "\033[31m")
+COLOR(green, "\033[32m")
+COLOR(yellow, "\033[33m")
+COLOR(bold, "\033[1m")
+COLOR(reset, "\033[0m")
+
+struct widths {
+	int addr, driver, dma;
+};
+
+static void measure(const struct device *d, struct widths *w)
+{
+	int n = (int)strlen(d->addr);
+	if (n > w->addr)
+		w->addr = n;
+	n = (int)strlen(d->driver ? d->driver : "-");
+	if (n > w->driver)
+		w->driver = n;
+	n = (int)strlen(dma_role_to_string(d->dma));
+	if (n > w->dma)
+		w->dma = n;
+}
+
+static void print_names(const struct device *d, FILE *f)
+{
+	if (d->class_name)
+		fprintf(f, "%s: ", d->class_name);
+	else
+		fprintf(f, "[%06x]: ", d->class_id);
+	if (d->vendor)
+		fprintf(f, "%s ", d->vendor);
+	if (d->device)
+		fprintf(f, "%s ", d->device);
+	if (d->ids_known)
+		fprintf(f, "[%04x:%04x]", d->vendor_id, d->device_id);
+	else
+		fprintf(f, "[unknown IDs]");
+}
+
+static void print_device(const struct device *d, const struct group *g, const struct widths *w,
+			 const struct output_options *o, FILE *f)
+{
+	bool blocker = false;
+
+	for (size_t i = 0; g && i < g->n_blockers; i++)
+		if (g->blockers[i] == d)
+			blocker = true;
+	fprintf(f, "  %s%-*s%s  %-*s  %s%-*s%s  ", blocker ? ansi_red(o) : "", w->addr, d->addr,
+		blocker ? ansi_reset(o) : "", w->driver, d->driver ? d->driver : "-",
+		blocker ? ansi_red(o) : "", w->dma, dma_role_to_string(d->dma),
+		blocker ? ansi_reset(o) : "");
+	print_names(d, f);
+	fputc('\n', f);
+
+	/* Flags worth a glance, in one indented line. */
+	{
+		char line[1024] = "";
+		size_t len = 0;
+#define ADD(...) len += (size_t)snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0, __VA_ARGS__)
+		if (d->bridge)
+			ADD("%sbridge", len ? ", " : "");
+		if (d->driver_override)
+			ADD("%soverride %s", len ? ", " : "", d->driver_override);
+		if (d->physfn)
+			ADD("%sVF of %s", len ? ", " : "", d->physfn);
+		if (d->sriov_totalvfs > 0)
+			ADD("%sSR-IOV PF, %d of %d VFs", len ? ", " : "", d->sriov_numvfs,
+			    d->sriov_totalvfs);
+		if (d->boot_vga)
+			ADD("%sboot VGA", len ? ", " : "");
+		if (len)
+			fprintf(f, "  %*s  %s\n", w->addr, "", line);
+#undef ADD
+	}
+	for (size_t i = 0; i < d->n_in_use; i++)
+		fprintf(f, "  %*s  %sin use: %s %s%s%s%s%s\n", w->addr, "", ansi_yellow(o),
+			d->in_use[i].kind, d->in_use[i].name, d->in_use[i].detail ? " (" : "",
+			d->in_use[i].detail ? d->in_use[i].detail : "", d->in_use[i].detail ? ")" : "",
+			ansi_reset(o));
+	if (o->verbose) {
+		const char *pad = "      ";
+		fprintf(f, "%s%*s  subsystem %04x:%04x, revision %02x, class %06x\n", pad, w->addr - 4,
+			"", d->subsys_vendor_id, d->subsys_device_id, d->revision, d->class_id);
+		fprintf(f, "%s%*s  driver_override %s, driver module %s\n", pad, w->addr - 4, "",
+			d->driver_override ? d->driver_override : "(none)", strna(d->driver_module));
+		fprintf(f, "%s%*s  modules ", pad, w->addr - 4, "");
+		if (!d->modules_known)
+			fputs("unknown (no module index)", f);
+		else if (!d->modules[0])
+			fputs("(none match)", f);
+		for (size_t i = 0; d->modules[i]; i++)
+			fprintf(f, "%s%s", i ? " " : "", d->modules[i]);
+		fputc('\n', f);
+		fprintf(f, "%s%*s  NUMA node ", pad, w->addr - 4, "");
+		if (d->numa_node >= 0)
+			fprintf(f, "%d", d->numa_node);
+		else
+			fputs("n/a", f);
+		fprintf(f, ", reset methods %s", d->reset_method ? d->reset_method : "(none)");
+		if (d->vfio_dev_name)
+			fprintf(f, ", VFIO device /dev/vfio/devices/%s", d->vfio_dev_name);
+		fputc('\n', f);
+		if (d->modalias)
+			fprintf(f, "%s%*s  modalias %s\n", pad, w->addr - 4, "", d->modalias);
+	}
+}
+
+static void print_group(const struct group *g, const struct widths *w,
+			const struct output_options *o, FILE *f)
+{
+	fprintf(f, "%sGroup %d%s  (%s, %zu device%s)  ", ansi_bold(o), g->number, ansi_reset(o),
+		g->type ? g->type : "type unknown", g->n_devices, g->n_devices == 1 ? "" : "s");
+	if (g->viable)
+		fprintf(f, "%susable by VFIO%s", ansi_green(o), ansi_reset(o));
+	else {
+		fprintf(f, "%snot usable by VFIO:%s ", ansi_red(o), ansi_reset(o));
+		for (size_t i = 0; i < g->n_blockers; i++)
+			fprintf(f, "%s%s on %s", i ? ", " : "", g->blockers[i]->addr,
+				g->blockers[i]->driver);
+		fprintf(f, " use%s kernel DMA", g->n_blockers == 1 ? "s" : "");
+	}
+	fputc('\n', f);
+	if (g->n_holders > 0) {
+		for (size_t i = 0; i < g->n_holders; i++)
+			fprintf(f, "  %sheld by pid %d (%s) through %s%s\n", ansi_yellow(o),
+				g->holders[i].pid, g->holders[i].command, g->holders[i].path,
+				ansi_reset(o));
+	} else if (streq(g->holders_state, "unknown"))
+		fprintf(f, "  %sholders unknown: %s%s\n", ansi_yellow(o), g->holders_note,
+			ansi_reset(o));
+	else if (g->vfio_bound)
+		fprintf(f, "  not held by user space\n");
+	for (size_t i = 0; i < g->n_devices; i++)
+		print_device(g->devices[i], g, w, o, f);
+}
+
+void status_print_text(const struct host *h, const struct selection *s,
+		       const struct output_options *o, FILE *f)
+{
+	const struct kernel_info *k = &h->kernel;
+	struct widths w = { 12, 6, 6 };
+
+	fprintf(f, "Kernel %s, ", k->release);
+	if (k->iommu) {
+		fprintf(f, "IOMMU on");
+		if (k->iommus && k->iommus[0]) {
+			fputs(" (", f);
+			for (size_t i = 0; k->iommus[i]; i++)
+				fprintf(f, "%s%s", i ? ", " : "", k->iommus[i]);
+			fputc(')', f);
+		}
+	} else
+		fprintf(f, "%sIOMMU off%s", ansi_red(o), ansi_reset(o));
+	fprintf(f, ", DMA ownership checks %s, %zu IOMMU group%s\n",
+		k->dma_ownership_checks ? "present" : "ABSENT (devown enforces them)", h->n_groups,
+		h->n_groups == 1 ? "" : "s");
+	if (!k->iommu)
+		fprintf(f, "No IOMMU is enabled: add %s to the kernel command line (and enable "
+			   "VT-d/AMD-Vi in the firmware), then reboot.\n",
+			kernel_iommu_parameter());
+
+	for (size_t i = 0; i < s->n_groups; i++)
+		for (size_t j = 0; j < s->groups[i]->n_devices; j++)
+			measure(s->groups[i]->devices[j], &w);
+	for (size_t i = 0; i < s->n_loose; i++)
+		measure(s->loose[i], &w);
+
+	for (size_t i = 0; i < s->n_groups; i++) {
+		fputc('\n', f);
+		print_group(s->groups[i], &w, o, f);
+	}
+	if (s->n_loose > 0) {
+		fprintf(f, "\n%sDevices without an IOMMU group%s\n", ansi_bold(o), ansi_reset(o));
+		for (size_t i = 0; i < s->n_loose; i++)
+			print_device(s->loose[i], NULL, &w, o, f);
+	}
+}

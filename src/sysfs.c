@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "sysfs.h"
+#include "util.h"
+
+static const char *root_cached;
+
+const char *root_prefix(void)
+{
+	if (!root_cached) {
+		const char *e = getenv("DEVOWN_ROOT");
+		static char buf[PATH_MAX];
+
+		if (e && *e && !streq(e, "/")) {
+			size_t n;
+			snprintf(buf, sizeof(buf), "%s", e);
+			n = strlen(buf);
+			while (n > 1 && buf[n - 1] == '/')
+				buf[--n] = '\0';
+			root_cached = buf;
+		} else
+			root_cached = "";
+	}
+	return root_cached;
+}
+
+bool root_is_fake(void) { return *root_prefix() != '\0'; }
+
+char *root_path(const char *abs) { return xasprintf("%s%s", root_prefix(), abs); }
+
+int read_text_at(int dirfd, const char *name, char **ret)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	/* sysfs attributes fit in a page; loop anyway for procfs files read the same way. */
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	if (n < 0)
+		return -errno;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		len--;
+	buf[len] = '\0';
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+int read_root_text(const char *abs, char **ret)
+{
+	_cleanup_free_ char *p = root_path(abs);
+	return read_text_at(AT_FDCWD, p, ret);
+}
+
+int read_uint_at(int dirfd, const char *name, unsigned *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	char *end;
+	unsigned long v;
+	int r = read_text_at(dirfd, name, &s);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || v > 0xffffffffUL)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int read_int_at(int dirfd, const char *name, int *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	char *end;
+	long v;
+	int r = read_text_at(dirfd, name, &s);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < INT_MIN || v > INT_MAX)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+int read_link_base_at(int dirfd, const char *name, char **ret)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
+	const char *b;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	b = strrchr(buf, '/');
+	*ret = xstrdup(b ? b + 1 : buf);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int list_dir_at(int dirfd, const char *name, char ***ret)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_closedir_ DIR *d = NULL;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	fd = -1; /* owned by d now */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n + 2 > cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(char *));
+		}
+		v[n++] = xstrdup(de->d_name);
+	}
+	if (!v)
+		v = xcalloc(1, sizeof(char *));
+	v[n] = NULL;
+	qsort(v, n, sizeof(char *), cmp_str);
+	*ret = v;
+	return 0;
+}
+
+int sysfs_pci_devices(char ***ret)
+{
+	_cleanup_free_ char *p = root_path("/sys/bus/pci/devices");
+	return list_dir_at(AT_FDCWD, p, ret);
+}
+
+int sysfs_open_device(const char *addr, int *ret_fd)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/bus/pci/devices/%s", root_prefix(), addr);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+bool sysfs_device_exists(const char *addr)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/bus/pci/devices/%s", root_prefix(), addr);
+	return access(p, F_OK) == 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int sysfs_iommu_groups(int **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *p = root_path("/sys/kernel/iommu_groups");
+	_cleanup_strv_free_ char **names = NULL;
+	size_t n = 0;
+	int *v, r;
+
+	r = list_dir_at(AT_FDCWD, p, &names);
+	if (r == -ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	v = xcalloc(strv_length(names) + 1, sizeof(int));
+	for (char **s = names; *s; s++) {
+		char *end;
+		long g = strtol(*s, &end, 10);
+		if (*end || g < 0 || g > INT_MAX)
+			continue;
+		v[n++] = (int)g;
+	}
+	qsort(v, n, sizeof(int), cmp_int);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int sysfs_group_type(int group, char **ret)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/kernel/iommu_groups/%d/type", root_prefix(), group);
+	return read_text_at(AT_FDCWD, p, ret);
+}
+
+int sysfs_iommu_units(char ***ret)
+{
+	_cleanup_free_ char *p = root_path("/sys/class/iommu");
+	int r = list_dir_at(AT_FDCWD, p, ret);
+
+	if (r == -ENOENT) {
+		*ret = xcalloc(1, sizeof(char *));
+		return 0;
+	}
+	return r;
+}
+
+bool sysfs_driver_registered(const char *driver)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (!*driver || strchr(driver, '/') || streq(driver, ".") || streq(driver, ".."))
+		return false;
+	p = xasprintf("%s/sys/bus/pci/drivers/%s", root_prefix(), driver);
+	return access(p, F_OK) == 0;
+}
+
+int sysfs_pci_drivers(char ***ret)
+{
+	_cleanup_free_ char *p = root_path("/sys/bus/pci/drivers");
+	return list_dir_at(AT_FDCWD, p, ret);
+}
+
+int sysfs_driver_module(const char *driver, char **ret)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/bus/pci/drivers/%s", root_prefix(), driver);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return read_link_base_at(fd, "module", ret);
+}
