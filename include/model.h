@@ -13,13 +13,45 @@ enum dma_role {
 	DMA_MANAGED, /* bound to a driver that manages DMA itself (VFIO, pci-stub, pcieport) */
 };
 
-/* One way the host is using a device: {kind, name, detail}. Kinds: "net", "route", "bond",
- * "mount", "swap", "holder", "display", "devnode" (see inuse.h). */
+/* One way the host is using a device: {kind, name, detail}. Kinds: "net", "mount", "swap",
+ * "holder", "display", "devnode" (see inuse.h). name is the object below the device (an
+ * interface, a block device, a device node; "boot_vga" or a framebuffer for display). The
+ * kind-specific fields are zero/NULL where they do not apply; inuse_done() frees them all. */
 struct in_use {
 	char *kind;
 	char *name;
 	char *detail;
 	bool own_connection; /* the administrator's own SSH connection runs over it */
+	/* net */
+	char **addresses;    /* "ADDR/PREFIX" of the interface and its upper devices (strv) */
+	char **routes;       /* destinations routed through them: "default", "10.0.0.0/8" (strv) */
+	char **uppers;       /* upper devices (master, VLANs, ...), nearest first (strv) */
+	char *master;        /* the bond, bridge or team it is enslaved to */
+	bool up;             /* IFF_UP of the interface itself */
+	bool default_route;
+	/* mount, swap, holder */
+	char *source;        /* as /proc/self/mountinfo or /proc/swaps shows it ("/dev/vda1") */
+	char *mountpoint;    /* the main mount point ("/" when among them) */
+	char **mountpoints;  /* every mount point (strv) */
+	char *fstype;
+	bool root;           /* the root filesystem */
+	bool swap;           /* holder: the chain ends in swap space */
+	char **chain;        /* holder: the holding block devices, "dm-0", "dm-1" (strv) */
+	/* devnode */
+	int pid;             /* 0 when not a process */
+	char *command;
+	char *path;          /* "/dev/dri/card0" */
+	char *subsystem;     /* "drm", "sound", "block", ... */
+};
+
+/* A device node below a PCI device in sysfs, or held through it (dm/md holders). */
+struct devnode {
+	char *name;      /* sysfs name: "nvme0n1", "card0", "dm-0" */
+	char *path;      /* "/dev/" + DEVNAME from uevent */
+	char *subsystem; /* "block", "drm", "sound", "nvme", ... */
+	char *via;       /* for holders: the device's own block device it holds, else NULL */
+	unsigned major, minor;
+	bool block;
 };
 
 struct device {
@@ -45,6 +77,9 @@ struct device {
 	enum dma_role dma;
 	struct in_use *in_use;
 	size_t n_in_use;
+	char **in_use_unknown; /* what could not be checked, one reason each (strv, may be NULL) */
+	struct devnode *devnodes; /* filled by inuse_scan, used by the /proc pass */
+	size_t n_devnodes;
 };
 
 struct holder {
@@ -64,6 +99,7 @@ struct group {
 	size_t n_blockers;
 	struct holder *holders;
 	size_t n_holders;
+	bool held_unseen;    /* opening /dev/vfio/N said EBUSY, but no visible process holds it */
 	/* "known": holders scanned fully; "unknown": could not look (reason in holders_note);
 	 * "not-checked": no VFIO driver bound, so nobody can hold it. */
 	const char *holders_state;
