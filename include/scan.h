@@ -24,6 +24,8 @@ void device_done(struct device *d);
 /* Re-reads driver, driver_override and vfio-dev of a device after a write and re-classifies
  * it; the group's verdict is re-evaluated by the caller. */
 int device_refresh(struct device *d);
+/* Same, ignoring errors (a device that vanished keeps its last state). */
+void device_refresh_state(struct device *d);
 
 /* Orders PCI addresses numerically (domain, bus, device, function). */
 int pci_addr_cmp(const char *a, const char *b);

@@ -39,3 +39,29 @@ bool sysfs_driver_registered(const char *driver);          /* /sys/bus/pci/drive
 int sysfs_pci_drivers(char ***ret);
 /* Name of the module that provides a registered driver, from drivers/X/module. */
 int sysfs_driver_module(const char *driver, char **ret);
+
+/* ---- writes ----
+ * Every write to sysfs goes through sysfs_write(): it opens the attribute with
+ * O_WRONLY|O_CLOEXEC|O_NOFOLLOW, checks write() and close(), and runs in a child process bounded
+ * by a timeout, because some writes block uninterruptibly in the kernel (REFERENCE.md section 2:
+ * an unbind of a VFIO device that user space has open). -ETIMEDOUT means the child is still
+ * stuck in the kernel and the write may yet take effect.
+ *
+ * Testing aids, documented in devown(8): DEVOWN_FAIL_WRITE=N makes the Nth write of this run
+ * fail with EIO without writing; DEVOWN_KILL_AFTER_WRITE=N kills devown with SIGKILL right
+ * after its Nth write. */
+void sysfs_set_write_timeout(int timeout_ms);
+int sysfs_write(const char *abs, const char *value);
+/* The number of writes done so far in this run. */
+unsigned sysfs_write_count(void);
+
+int sysfs_set_override(const char *addr, const char *value); /* NULL clears it */
+int sysfs_unbind(const char *addr, const char *driver);
+int sysfs_bind(const char *addr, const char *driver);
+
+/* Kernel modules as sysfs shows them. */
+bool sysfs_module_loaded(const char *module);
+/* PCI drivers a loaded module registers (from /sys/module/M/drivers/pci:NAME). */
+int sysfs_module_pci_drivers(const char *module, char ***ret);
+/* The /dev path of a VFIO group node under the root. Caller frees. */
+char *vfio_group_node(int group);

@@ -250,3 +250,172 @@ int sysfs_driver_module(const char *driver, char **ret)
 		return -errno;
 	return read_link_base_at(fd, "module", ret);
 }
+
+/* ---- writes ---- */
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static int write_timeout_ms = 10000;
+static unsigned write_count;
+
+void sysfs_set_write_timeout(int timeout_ms) { write_timeout_ms = timeout_ms; }
+unsigned sysfs_write_count(void) { return write_count; }
+
+static unsigned env_uint(const char *name)
+{
+	const char *e = getenv(name);
+	return e ? (unsigned)strtoul(e, NULL, 10) : 0;
+}
+
+static int write_direct(const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	if (close(fd) < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sysfs_write(const char *abs, const char *value)
+{
+	_cleanup_free_ char *path = root_path(abs);
+	unsigned fail_at = env_uint("DEVOWN_FAIL_WRITE");
+	unsigned kill_after = env_uint("DEVOWN_KILL_AFTER_WRITE");
+	long long deadline;
+	int pipefd[2], status, r;
+	pid_t pid;
+
+	write_count++;
+	if (fail_at && write_count == fail_at) {
+		log_debug("DEVOWN_FAIL_WRITE: failing write %u (%s)", write_count, abs);
+		return -EIO;
+	}
+
+	/* The child reports the write's result through a pipe; the parent waits at most the
+	 * timeout and then leaves the child behind, stuck in the kernel. */
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int res = write_direct(path, value);
+		close(pipefd[0]);
+		if (write(pipefd[1], &res, sizeof(res)) != sizeof(res))
+			_exit(2);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	deadline = now_ms() + write_timeout_ms;
+	for (;;) {
+		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		long long left = deadline - now_ms();
+		int res;
+		ssize_t n;
+
+		if (left <= 0) {
+			close(pipefd[0]);
+			return -ETIMEDOUT;
+		}
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			close(pipefd[0]);
+			return r;
+		}
+		if (r == 0)
+			continue;
+		n = read(pipefd[0], &res, sizeof(res));
+		close(pipefd[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (n != sizeof(res))
+			return -EIO;
+		r = res;
+		break;
+	}
+	if (kill_after && write_count == kill_after) {
+		log_debug("DEVOWN_KILL_AFTER_WRITE: killing devown after write %u", write_count);
+		raise(SIGKILL);
+	}
+	return r;
+}
+
+int sysfs_set_override(const char *addr, const char *value)
+{
+	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/driver_override", addr);
+	/* A lone newline clears the override (it then reads back "(null)"). */
+	return sysfs_write(p, value ? value : "\n");
+}
+
+int sysfs_unbind(const char *addr, const char *driver)
+{
+	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/drivers/%s/unbind", driver);
+	return sysfs_write(p, addr);
+}
+
+int sysfs_bind(const char *addr, const char *driver)
+{
+	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/drivers/%s/bind", driver);
+	return sysfs_write(p, addr);
+}
+
+bool sysfs_module_loaded(const char *module)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/module/%s", root_prefix(), module);
+	for (char *c = p + strlen(root_prefix()) + strlen("/sys/module/"); *c; c++)
+		if (*c == '-')
+			*c = '_';
+	return access(p, F_OK) == 0;
+}
+
+int sysfs_module_pci_drivers(const char *module, char ***ret)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/module/%s/drivers", root_prefix(), module);
+	_cleanup_strv_free_ char **names = NULL;
+	char **v = xcalloc(1, sizeof(char *));
+	int r;
+
+	for (char *c = p + strlen(root_prefix()) + strlen("/sys/module/"); *c && *c != '/'; c++)
+		if (*c == '-')
+			*c = '_';
+	r = list_dir_at(AT_FDCWD, p, &names);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	for (char **n = names; *n; n++)
+		if (startswith(*n, "pci:"))
+			strv_push(&v, xstrdup(*n + 4));
+	*ret = v;
+	return 0;
+}
+
+char *vfio_group_node(int group) { return xasprintf("%s/dev/vfio/%d", root_prefix(), group); }
