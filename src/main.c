@@ -20,6 +20,12 @@ struct command {
 static const struct command commands[] = {
 	{ "status", 0, -1, cmd_status, OPT_JSON | OPT_VERBOSE, "[TARGET...]",
 	  "show IOMMU groups, drivers, DMA owners and what blocks VFIO" },
+	{ "bind", 2, -1, cmd_bind, OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT,
+	  "TARGET... DRIVER", "bind devices (or whole groups) to DRIVER, e.g. vfio" },
+	{ "unbind", 1, -1, cmd_unbind, OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT,
+	  "TARGET...", "detach devices and keep them unbound until restored" },
+	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT, "[TARGET...]",
+	  "give devices back the driver and override they had before devown" },
 };
 
 struct option_doc {
