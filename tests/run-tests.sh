@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Builds devown warning-free and runs every test suite: unit, fixture (as root and as an
+# unprivileged user), the same under ASan+UBSan and valgrind, and the real-kernel suite (vm)
+# in QEMU. The vm suite must run: a skip fails this script unless DEVOWN_SKIP_VM=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+build=${DEVOWN_BUILD:-build}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build ($build) with -Werror"
+if [ ! -d "$build" ]; then
+	meson setup "$build" -Dwerror=true
+else
+	meson configure "$build" -Dwerror=true
+fi
+meson compile -C "$build"
+
+step "unit, fixture and vm suites"
+status=0
+meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
+
+# A skipped real-kernel suite is not a pass.
+python3 - "$build/meson-logs/testlog.json" <<'PY' || status=1
+import json, os, sys
+vm = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+vm = [t for t in vm if 'vm' in t.get('suite', [])]
+if os.environ.get('DEVOWN_SKIP_VM') == '1':
+    sys.exit(0)
+if not vm:
+    print('run-tests: the vm suite has no tests'); sys.exit(1)
+bad = [t['name'] for t in vm if t['result'] != 'OK']
+if bad:
+    print('run-tests: real-kernel tests did not pass: ' + ', '.join(bad)); sys.exit(1)
+PY
+
+summary() {
+	python3 - "$1" <<'PY'
+import json, sys
+r = [json.loads(l)['result'] for l in open(sys.argv[1]) if l.strip()]
+print(sum(x == 'OK' for x in r), sum(x not in ('OK', 'SKIP') for x in r), sum(x == 'SKIP' for x in r))
+PY
+}
+read -r ok fail skip < <(summary "$build/meson-logs/testlog.json")
+
+step "unit and fixture suites as an unprivileged user"
+unpriv=$(mktemp -d /tmp/devown-unpriv.XXXXXX)
+mkdir "$unpriv/src"
+tar -C "$top" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$unpriv/src" -xf -
+chown -R 65534:65534 "$unpriv"
+if setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$unpriv" \
+	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --print-errorlogs"; then
+	read -r o f s < <(summary "$unpriv/src/build-user/meson-logs/testlog.json")
+	ok=$((ok + o)); fail=$((fail + f))
+else
+	read -r o f s < <(summary "$unpriv/src/build-user/meson-logs/testlog.json" 2>/dev/null || echo "0 1 0")
+	ok=$((ok + o)); fail=$((fail + (f > 0 ? f : 1))); status=1
+fi
+rm -rf "$unpriv"
+
+step "unit and fixture suites under ASan and UBSan"
+san=${build}-sanitize
+[ -d "$san" ] || meson setup "$san" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true >/dev/null
+meson compile -C "$san" >/dev/null
+if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C "$san" --suite unit --suite fixture --print-errorlogs; then :; else status=1; fi
+read -r o f s < <(summary "$san/meson-logs/testlog.json"); ok=$((ok + o)); fail=$((fail + f))
+
+step "unit and fixture suites under valgrind"
+if meson test -C "$build" --setup valgrind --suite unit --suite fixture --print-errorlogs; then :; else status=1; fi
+read -r o f s < <(summary "$build/meson-logs/testlog.json"); ok=$((ok + o)); fail=$((fail + f))
+
+echo
+echo "$ok passed, $fail failed"
+exit $status

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The planner is pure: these tests build a model by hand and check the plan and the refusals
+ * for every rule of devown(8). */
+#include <errno.h>
+
+#include "check.h"
+#include "plan.h"
+#include "policy.h"
+#include "util.h"
+
+/* A host: group 1 = root port 00:1c.0 (pcieport, bridge) + 01:00.0 and 01:00.1 (e1000e);
+ * group 2 = 02:00.0 (unbound); group 3 = 03:00.0 (vfio-pci). */
+static struct host h;
+static struct device devs[5];
+static struct group groups[3];
+
+static void set_dev(struct device *d, const char *addr, const char *driver, unsigned class_id,
+		    int group)
+{
+	free(d->driver);
+	free(d->driver_override);
+	free(d->modalias);
+	memset(d, 0, sizeof(*d));
+	snprintf(d->addr, sizeof(d->addr), "%s", addr);
+	d->vendor_id = 0x8086;
+	d->device_id = 0x10d3;
+	d->driver = driver ? xstrdup(driver) : NULL;
+	d->class_id = class_id;
+	d->bridge = class_is_bridge(class_id);
+	d->group = group;
+	d->vfio_dev = driver && driver_is_vfio(driver);
+	d->dma = dma_role_classify(d->driver, d->vfio_dev);
+	d->modalias = xstrdup("pci:v00008086d000010D3sv00008086sd00000000bc02sc00i00");
+}
+
+static void setup(void)
+{
+	set_dev(&devs[0], "0000:00:1c.0", "pcieport", 0x060400, 1);
+	set_dev(&devs[1], "0000:01:00.0", "e1000e", 0x020000, 1);
+	set_dev(&devs[2], "0000:01:00.1", "e1000e", 0x020000, 1);
+	set_dev(&devs[3], "0000:02:00.0", NULL, 0x020000, 2);
+	set_dev(&devs[4], "0000:03:00.0", "vfio-pci", 0x020000, 3);
+	for (size_t i = 0; i < 3; i++) {
+		free(groups[i].devices);
+		free(groups[i].blockers);
+		memset(&groups[i], 0, sizeof(groups[i]));
+		groups[i].number = (int)i + 1;
+		groups[i].holders_state = "known";
+	}
+	for (size_t i = 0; i < 5; i++) {
+		struct group *g = &groups[devs[i].group - 1];
+		g->devices = xrealloc(g->devices, (g->n_devices + 1) * sizeof(void *));
+		g->devices[g->n_devices++] = &devs[i];
+	}
+	for (size_t i = 0; i < 3; i++)
+		group_evaluate(&groups[i]);
+	memset(&h, 0, sizeof(h));
+	h.devices = devs;
+	h.n_devices = 5;
+	h.groups = groups;
+	h.n_groups = 3;
+	h.kernel.iommu = true;
+	h.kernel.dma_ownership_checks = true;
+	h.kernel.release = (char *)"6.1.0";
+}
+
+static struct holder qemu = { .pid = 812, .command = (char *)"qemu-system-x86", .path = (char *)"/dev/vfio/3" };
+
+struct run {
+	struct plan p;
+	struct device **sel;
+	bool *expl;
+	size_t n;
+	struct driver_choice *choices;
+};
+
+static int run(struct run *r, enum change_kind kind, const char *const *targets, size_t nt,
+	       const char *driver, bool group, bool force, struct journal *j)
+{
+	struct target t[8];
+	struct change_request rq = { .kind = kind, .targets = t, .n_targets = nt, .group = group,
+				     .force = force, .driver_arg = driver, .journal = j };
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < nt; i++)
+		CHECK(target_parse(targets[i], &t[i]) == 0);
+	e = plan_select(&h, &rq, &r->sel, &r->expl, &r->n);
+	if (e < 0)
+		return e;
+	if (kind == CHANGE_BIND) {
+		r->choices = xcalloc(r->n + 1, sizeof(*r->choices));
+		for (size_t i = 0; i < r->n; i++) {
+			r->choices[i].driver = xstrdup(driver);
+			r->choices[i].supports = true;
+		}
+		rq.choices = r->choices;
+	}
+	plan_build(&h, &rq, r->sel, r->expl, r->n, &r->p);
+	return 0;
+}
+
+static void run_done(struct run *r)
+{
+	for (size_t i = 0; r->choices && i < r->n; i++)
+		driver_choice_done(&r->choices[i]);
+	free(r->choices);
+	free(r->sel);
+	free(r->expl);
+	plan_done(&r->p);
+}
+
+static bool has_refusal(const struct plan *p, const char *rule, const char *needle)
+{
+	for (size_t i = 0; i < p->n_refusals; i++)
+		if (streq(p->refusals[i].rule, rule) &&
+		    (!needle || strstr(p->refusals[i].message, needle)))
+			return true;
+	return false;
+}
+
+/* The steps as one string: "set-override:0000:01:00.0:vfio-pci unbind:..." */
+static char *steps_str(const struct plan *p)
+{
+	char *s = xstrdup("");
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct step *st = &p->steps[i];
+		char *t;
+		if (st->item)
+			t = xasprintf("%s%s%s:%s:%s", s, *s ? " " : "", step_kind_to_string(st->kind),
+				      st->item->dev->addr, st->arg ? st->arg : "-");
+		else if (st->kind == STEP_LOAD_MODULE)
+			t = xasprintf("%s%s%s:%s", s, *s ? " " : "", step_kind_to_string(st->kind),
+				      st->arg);
+		else
+			t = xasprintf("%s%s%s:%d", s, *s ? " " : "", step_kind_to_string(st->kind),
+				      st->group);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+int main(void)
+{
+	struct run r;
+	struct journal j = { 0 };
+	char *s;
+
+	/* Rule 1: part of a group to VFIO is refused, naming the member left behind. */
+	setup();
+	{
+		const char *t[] = { "01:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 1);
+		CHECK(has_refusal(&r.p, "partial-group", "0000:01:00.1 on e1000e"));
+		CHECK(has_refusal(&r.p, "partial-group", "--group"));
+		run_done(&r);
+	}
+	/* --group moves every non-bridge member; the bridge is left alone; safe order. */
+	{
+		const char *t[] = { "01:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", true, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0);
+		CHECK(r.n == 3);
+		CHECK(r.p.items[0].action == ACT_SKIP && r.p.items[0].dev == &devs[0]);
+		CHECK(r.p.items[1].action == ACT_BIND && r.p.items[2].action == ACT_BIND);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "set-override:0000:01:00.0:vfio-pci unbind:0000:01:00.0:e1000e "
+			       "bind:0000:01:00.0:vfio-pci set-override:0000:01:00.1:vfio-pci "
+			       "unbind:0000:01:00.1:e1000e bind:0000:01:00.1:vfio-pci wait-vfio:1 "
+			       "check-viable:1");
+		free(s);
+		CHECK(plan_changes(&r.p));
+		run_done(&r);
+	}
+	/* A group number means the whole group, too. */
+	{
+		const char *t[] = { "1" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && r.n == 3);
+		run_done(&r);
+	}
+	/* Rule 2: a bridge named explicitly to a VFIO driver. */
+	{
+		const char *t[] = { "00:1c.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", true, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "bridge", "0000:00:1c.0"));
+		run_done(&r);
+	}
+	/* Idempotence: already bound, nothing to do. */
+	{
+		const char *t[] = { "03:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && !plan_changes(&r.p) && r.p.n_steps == 0);
+		CHECK(r.p.items[0].action == ACT_NONE);
+		run_done(&r);
+	}
+	/* Rules 3 and 4: a held group. */
+	groups[2].holders = &qemu;
+	groups[2].n_holders = 1;
+	{
+		const char *t[] = { "03:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, true, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-group", "pid 812 (qemu-system-x86)"));
+		run_done(&r);
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, true, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-unbind", "would hang"));
+		run_done(&r);
+		CHECK(run(&r, CHANGE_BIND, t, 1, "pci-stub", false, true, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-unbind", NULL));
+		run_done(&r);
+		h.kernel.dma_ownership_checks = false;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, true, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-group", "would crash"));
+		run_done(&r);
+		h.kernel.dma_ownership_checks = true;
+	}
+	/* Binding a driver-managed driver to an unbound member of a held group is allowed. */
+	groups[1].holders = &qemu;
+	groups[1].n_holders = 1;
+	{
+		const char *t[] = { "02:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0);
+		run_done(&r);
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, true, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-group", NULL));
+		run_done(&r);
+	}
+	groups[1].n_holders = groups[2].n_holders = 0;
+	groups[1].holders = groups[2].holders = NULL;
+	/* An EBUSY from an unseen holder counts as held. */
+	groups[2].held_unseen = true;
+	{
+		const char *t[] = { "03:00.0" };
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-unbind", "cannot see"));
+		run_done(&r);
+	}
+	groups[2].held_unseen = false;
+
+	/* Rule 5: in use, unless --force. */
+	{
+		const char *t[] = { "1" };
+		struct in_use u = { (char *)"net", (char *)"eth0", (char *)"up, 192.0.2.1/24", true };
+		devs[1].in_use = &u;
+		devs[1].n_in_use = 1;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "in-use", "eth0"));
+		CHECK(has_refusal(&r.p, "in-use", "your own connection"));
+		CHECK(r.p.n_refusals == 1);
+		run_done(&r);
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, true, &j) == 0);
+		CHECK(r.p.n_refusals == 0);
+		run_done(&r);
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "in-use", "eth0"));
+		run_done(&r);
+		devs[1].in_use = NULL;
+		devs[1].n_in_use = 0;
+	}
+	/* Rule 6: VFIO without an IOMMU. */
+	h.kernel.iommu = false;
+	{
+		const char *t[] = { "02:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "no-iommu", "_iommu=on"));
+		run_done(&r);
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0);
+		run_done(&r);
+	}
+	h.kernel.iommu = true;
+	/* A driver that does not claim the device. */
+	{
+		const char *t[] = { "02:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "nvme", false, false, &j) == 0);
+		r.choices[0].supports = false;
+		plan_done(&r.p);
+		{
+			struct target tt;
+			struct change_request rq = { .kind = CHANGE_BIND, .targets = &tt, .n_targets = 1,
+						     .choices = r.choices, .journal = &j };
+			target_parse("02:00.0", &tt);
+			plan_build(&h, &rq, r.sel, r.expl, r.n, &r.p);
+		}
+		CHECK(has_refusal(&r.p, "unsupported", "nvme"));
+		run_done(&r);
+	}
+	/* Unbind parks the device with override "none"; a parked device is left alone. */
+	{
+		const char *t[] = { "02:00.0" };
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, false, &j) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "set-override:0000:02:00.0:none");
+		free(s);
+		run_done(&r);
+		devs[3].driver_override = xstrdup("none");
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, false, &j) == 0);
+		CHECK(!plan_changes(&r.p) && r.p.items[0].action == ACT_NONE);
+		run_done(&r);
+	}
+	/* Restore: back to the journaled driver and override, in the safe order. */
+	{
+		const char *t[] = { "03:00.0" };
+		free(devs[4].driver_override);
+		devs[4].driver_override = xstrdup("vfio-pci");
+		journal_add(&j, "0000:03:00.0", 0x8086, 0x10d3, "e1000e", NULL, 3, "bind vfio-pci");
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "unbind:0000:03:00.0:vfio-pci set-override:0000:03:00.0:- "
+			       "bind:0000:03:00.0:e1000e");
+		free(s);
+		run_done(&r);
+		/* no TARGET: every journaled device */
+		CHECK(run(&r, CHANGE_RESTORE, NULL, 0, NULL, false, false, &j) == 0);
+		CHECK(r.n == 1 && r.sel[0] == &devs[4]);
+		run_done(&r);
+		/* held: restoring a kernel DMA driver is refused */
+		groups[2].holders = &qemu;
+		groups[2].n_holders = 1;
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "held-group", NULL));
+		run_done(&r);
+		groups[2].holders = NULL;
+		groups[2].n_holders = 0;
+		/* identity: a different device now at that address */
+		devs[4].device_id = 0x1533;
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "identity", "8086:1533"));
+		run_done(&r);
+		devs[4].device_id = 0x10d3;
+		/* a device devown never changed */
+		{
+			const char *t2[] = { "02:00.0" };
+			CHECK(run(&r, CHANGE_RESTORE, t2, 1, NULL, false, false, &j) == 0);
+			CHECK(!plan_changes(&r.p) && r.p.n_refusals == 0);
+			run_done(&r);
+		}
+	}
+	/* Unknown targets. */
+	{
+		const char *t[] = { "0000:09:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == -ENOENT);
+		const char *t2[] = { "42" };
+		CHECK(run(&r, CHANGE_UNBIND, t2, 1, NULL, false, false, &j) == -ENOENT);
+	}
+	/* move_sequence: an original override naming another driver is restored last. */
+	{
+		struct dev_state cur = { (char *)"vfio-pci", (char *)"vfio-pci" };
+		struct dev_state want = { (char *)"e1000e", (char *)"igb" };
+		struct move_step seq[4];
+		size_t n = move_sequence(&cur, &want, seq);
+		CHECK(n == 4);
+		CHECK(seq[0].kind == STEP_UNBIND && streq(seq[0].arg, "vfio-pci"));
+		CHECK(seq[1].kind == STEP_SET_OVERRIDE && streq(seq[1].arg, "e1000e"));
+		CHECK(seq[2].kind == STEP_BIND && streq(seq[2].arg, "e1000e"));
+		CHECK(seq[3].kind == STEP_SET_OVERRIDE && streq(seq[3].arg, "igb"));
+		struct dev_state unb = { NULL, NULL };
+		n = move_sequence(&cur, &unb, seq);
+		CHECK(n == 2 && seq[0].kind == STEP_UNBIND && seq[1].kind == STEP_SET_OVERRIDE &&
+		      seq[1].arg == NULL);
+		n = move_sequence(&unb, &unb, seq);
+		CHECK(n == 0);
+	}
+
+	journal_done(&j);
+	for (size_t i = 0; i < 5; i++) {
+		free(devs[i].driver);
+		free(devs[i].driver_override);
+		free(devs[i].modalias);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		free(groups[i].devices);
+		free(groups[i].blockers);
+	}
+	return check_done();
+}
