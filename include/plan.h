@@ -25,7 +25,8 @@ const char *item_action_to_string(enum item_action a);
 
 /* What a driver argument means for one device. */
 struct driver_choice {
-	char *driver;    /* PCI driver name; for a module not loaded yet, the name it will register */
+	char *driver;    /* PCI driver name; for a module not loaded yet, the name it will register;
+			  * NULL: no driver, the device is parked unbound (as by unbind) */
 	char *module;    /* module to load first, or NULL when the driver is registered */
 	bool supports;   /* the driver claims the device (or binds by override: VFIO, pci-stub), or
 			  * nothing is known against it */

@@ -46,6 +46,10 @@ int bind_resolve_driver(struct host *h, const char *arg, struct device *d,
 	_cleanup_free_ char *variant = NULL, *reg = NULL, *mod = NULL;
 
 	memset(ret, 0, sizeof(*ret));
+	if (streq(arg, "none")) {
+		ret->supports = true; /* driver NULL: unbind and park */
+		return 0;
+	}
 	if (streq(arg, "vfio")) {
 		if (d->modalias)
 			(void)modctx_vfio_variant(h->mods, d->modalias, &variant);

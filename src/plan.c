@@ -474,6 +474,11 @@ void plan_build(struct host *h, const struct change_request *rq, struct device *
 		it->from.driver_override = dupn(devs[i]->driver_override);
 		switch (rq->kind) {
 		case CHANGE_BIND:
+			/* A choice without a driver ("none") parks the device, as unbind does. */
+			if (!rq->choices[i].driver) {
+				plan_unbind_item(h, rq, &p, it);
+				break;
+			}
 			if (driver_is_vfio(rq->choices[i].driver))
 				vfio_wanted = true;
 			plan_bind_item(h, rq, &p, it, &rq->choices[i]);
