@@ -30,3 +30,5 @@ int cmd_status(int argc, char **argv, const struct cli *cli);
 int cmd_bind(int argc, char **argv, const struct cli *cli);
 int cmd_unbind(int argc, char **argv, const struct cli *cli);
 int cmd_restore(int argc, char **argv, const struct cli *cli);
+int cmd_apply(int argc, char **argv, const struct cli *cli);
+int cmd_export(int argc, char **argv, const struct cli *cli);

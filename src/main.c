@@ -26,6 +26,10 @@ static const struct command commands[] = {
 	  "TARGET...", "detach devices and keep them unbound until restored" },
 	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT, "[TARGET...]",
 	  "give devices back the driver and override they had before devown" },
+	{ "apply", 0, -1, cmd_apply, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT, "[FILE...]",
+	  "bring devices to the state the configuration names" },
+	{ "export", 0, 0, cmd_export, OPT_JSON, "",
+	  "print the devices devown manages as configuration for apply" },
 };
 
 struct option_doc {

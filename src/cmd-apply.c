@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "commands.h"
+#include "util.h"
+
+int cmd_apply(int argc, char **argv, const struct cli *cli)
+{
+	log_error("'devown apply' is not implemented yet");
+	return EXIT_FAILED;
+}
