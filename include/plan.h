@@ -90,7 +90,9 @@ struct change_request {
 	const char *driver_arg;           /* bind: as the user gave it */
 	bool want_vfio;                   /* bind: DRIVER was "vfio" or a VFIO driver */
 	bool need_type1;                  /* vfio_iommu_type1 must be loaded first */
-	struct driver_choice *choices;    /* bind: one per device of plan_select() */
+	struct driver_choice *choices;    /* bind: one per device of plan_select(); restore
+					   * (optional): the module providing the original driver
+					   * when it is not registered */
 	struct journal *journal;
 };
 

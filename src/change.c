@@ -269,6 +269,18 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		rq.choices = choices;
 		rq.need_type1 = rq.want_vfio && !sysfs_module_loaded("vfio_iommu_type1");
 	}
+	if (kind == CHANGE_RESTORE) {
+		/* An original driver whose module was unloaded meanwhile comes back first. */
+		choices = xcalloc(n + 1, sizeof(*choices));
+		for (size_t i = 0; i < n; i++) {
+			struct journal_entry *e = journal_find(&c.journal, devs[i]->addr);
+			if (e && e->driver && !sysfs_driver_registered(e->driver) &&
+			    bind_resolve_driver(&c.host, e->driver, devs[i], &choices[i]) < 0)
+				log_warning("%s: no module provides its original driver %s",
+					    devs[i]->addr, e->driver);
+		}
+		rq.choices = choices;
+	}
 	if (kind == CHANGE_RESTORE && n == 0 && argc == 0)
 		code = restore_nothing(&c);
 	else

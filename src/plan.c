@@ -332,6 +332,8 @@ static void plan_restore_item(struct host *h, const struct change_request *rq, s
 		return;
 	}
 	it->action = ACT_RESTORE;
+	if (rq->choices && rq->choices[it - p->items].module)
+		it->to_module = xstrdup(rq->choices[it - p->items].module);
 	if (streq_ptr(d->driver, e->driver))
 		return; /* only the override differs: nothing is unbound or bound */
 	check_held(h, p, it, "restore");
