@@ -280,16 +280,19 @@ static void plan_unbind_item(struct host *h, const struct change_request *rq, st
 
 	it->to.driver = NULL;
 	it->to.driver_override = xstrdup("none");
-	if (d->bridge) {
+	/* A bridge on pcieport never blocks VFIO, and without it hotplug, AER and power management
+	 * stop below it. A bridge on a DMA-using driver (shpchp) does block its group, so the
+	 * administrator may unbind that one by name. */
+	if (d->bridge && (!it->explicit_target || driver_is_dma_managed(d->driver))) {
 		it->action = ACT_SKIP;
 		if (it->explicit_target) {
 			_cleanup_free_ char *w = who(d);
 			it->note = xstrdup("refused: a bridge");
 			refuse(p, d, "bridge",
-			       xasprintf("refusing to unbind %s: it is a bridge; without its port "
-					 "driver, hotplug, AER and power management stop for "
-					 "everything below it",
-					 w));
+			       xasprintf("refusing to unbind %s: it is a bridge on %s, which never "
+					 "keeps a group from VFIO; without it, hotplug, AER and power "
+					 "management stop for everything below it",
+					 w, d->driver));
 		} else
 			it->note = xstrdup("bridge, left alone");
 		return;
@@ -370,10 +373,20 @@ static void check_partial_groups(struct host *h, struct plan *p)
 					post = dma_role_classify(p->items[k].to.driver, false);
 			if (post != DMA_KERNEL)
 				continue;
+			if (md->bridge) {
+				/* --group leaves bridges alone: name it, and how to free it. */
+				refuse(p, it->dev, "partial-group",
+				       xasprintf("refusing to bind %s to %s: group %d would not be "
+						 "usable by VFIO because the bridge %s is on %s, which "
+						 "uses kernel DMA; unbind it first ('devown unbind %s', "
+						 "which stops %s for that bridge)",
+						 it->dev->addr, it->to.driver, g->number, md->addr,
+						 md->driver, md->addr, md->driver));
+				continue;
+			}
 			{
-				char *t = xasprintf("%s%s%s on %s%s", names ? names : "",
-						    names ? ", " : "", md->addr, md->driver,
-						    md->bridge ? " (a bridge)" : "");
+				char *t = xasprintf("%s%s%s on %s", names ? names : "",
+						    names ? ", " : "", md->addr, md->driver);
 				free(names);
 				names = t;
 				n++;

@@ -188,6 +188,28 @@ int main(void)
 		CHECK(has_refusal(&r.p, "bridge", "0000:00:1c.0"));
 		run_done(&r);
 	}
+	/* A bridge on a DMA-using driver (shpchp) blocks its group: --group names it and says
+	 * how to free it; unbinding it by name is allowed, unbinding pcieport is not. */
+	{
+		const char *t[] = { "01:00.0" };
+		free(devs[0].driver);
+		devs[0].driver = xstrdup("shpchp");
+		devs[0].dma = DMA_KERNEL;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", true, false, &j) == 0);
+		CHECK(r.p.n_refusals == 1);
+		CHECK(has_refusal(&r.p, "partial-group", "bridge 0000:00:1c.0 is on shpchp"));
+		run_done(&r);
+		const char *tb[] = { "00:1c.0" };
+		CHECK(run(&r, CHANGE_UNBIND, tb, 1, NULL, false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_UNBIND);
+		run_done(&r);
+		free(devs[0].driver);
+		devs[0].driver = xstrdup("pcieport");
+		devs[0].dma = DMA_MANAGED;
+		CHECK(run(&r, CHANGE_UNBIND, tb, 1, NULL, false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "bridge", "pcieport"));
+		run_done(&r);
+	}
 	/* Idempotence: already bound, nothing to do. */
 	{
 		const char *t[] = { "03:00.0" };
