@@ -49,7 +49,8 @@ int sysfs_driver_module(const char *driver, char **ret);
  *
  * Testing aids, documented in devown(8): DEVOWN_FAIL_WRITE=N makes the Nth write of this run
  * fail with EIO without writing; DEVOWN_KILL_AFTER_WRITE=N kills devown with SIGKILL right
- * after its Nth write. */
+ * after its Nth write; DEVOWN_PAUSE_BEFORE_WRITE=N[:MS] sleeps MS milliseconds (3000) before the
+ * Nth write and says so on stderr, so that a test can act in between. */
 void sysfs_set_write_timeout(int timeout_ms);
 int sysfs_write(const char *abs, const char *value);
 /* The number of writes done so far in this run. */

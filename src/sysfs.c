@@ -270,6 +270,26 @@ static unsigned env_uint(const char *name)
 	return e ? (unsigned)strtoul(e, NULL, 10) : 0;
 }
 
+/* DEVOWN_PAUSE_BEFORE_WRITE=N[:MS] sleeps MS milliseconds (default 3000) before the Nth write,
+ * so that a test can act in between: start a holder, a second devown, a kill. */
+static void pause_if_asked(unsigned n)
+{
+	const char *e = getenv("DEVOWN_PAUSE_BEFORE_WRITE");
+	char *end;
+	unsigned long at, ms = 3000;
+
+	if (!e || !*e)
+		return;
+	at = strtoul(e, &end, 10);
+	if (*end == ':')
+		ms = strtoul(end + 1, NULL, 10);
+	if (at != n)
+		return;
+	log_debug("DEVOWN_PAUSE_BEFORE_WRITE: pausing %lu ms before write %u", ms, n);
+	fprintf(stderr, "devown: test pause before write %u\n", n);
+	usleep((useconds_t)(ms * 1000));
+}
+
 static int write_direct(const char *path, const char *value)
 {
 	size_t len = strlen(value);
@@ -306,6 +326,7 @@ int sysfs_write(const char *abs, const char *value)
 	pid_t pid;
 
 	write_count++;
+	pause_if_asked(write_count);
 	if (fail_at && write_count == fail_at) {
 		log_debug("DEVOWN_FAIL_WRITE: failing write %u (%s)", write_count, abs);
 		return -EIO;
