@@ -12,8 +12,12 @@ static int finish(struct change_ctx *c, struct plan *p, const char *result, cons
 		  const struct txn_outcome *o, int code)
 {
 	if (c->cli->out.json) {
-		json_object *j = report_json(p, change_kind_to_string(c->kind), c->driver_arg,
-					     c->cli->dry_run, result, error, o);
+		json_object *j = report_json(p,
+					     c->json_command ? c->json_command
+							     : change_kind_to_string(c->kind),
+					     c->driver_arg, c->cli->dry_run, result, error, o);
+		if (c->amend_json)
+			c->amend_json(c->userdata, j);
 		json_print(j);
 		json_object_put(j);
 	}
@@ -116,18 +120,24 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		goto out;
 	}
 
-	if (!plan_changes(&plan)) {
-		if (c->kind == CHANGE_RESTORE) {
-			/* Already back: the journal entries have done their job. */
-			for (size_t i = 0; i < plan.n_items; i++)
-				if (plan.items[i].action == ACT_NONE &&
-				    journal_find(&c->journal, plan.items[i].dev->addr) &&
-				    streq_ptr(plan.items[i].from.driver, plan.items[i].to.driver))
-					journal_remove(&c->journal, plan.items[i].dev->addr);
-			if (rq->n_targets == 0)
+	if (c->kind == CHANGE_RESTORE) {
+		/* Devices already back (a devown killed before touching them, or someone else put
+		 * them back): their journal entries have done their job. */
+		bool pruned = false;
+		for (size_t i = 0; i < plan.n_items; i++)
+			if (plan.items[i].action == ACT_NONE &&
+			    journal_find(&c->journal, plan.items[i].dev->addr)) {
+				journal_remove(&c->journal, plan.items[i].dev->addr);
+				pruned = true;
+			}
+		if (pruned || (!plan_changes(&plan) && rq->n_targets == 0 && c->journal.txn_pid)) {
+			if (!plan_changes(&plan) && rq->n_targets == 0)
 				journal_end(&c->journal);
 			journal_save(&c->journal);
 		}
+	}
+
+	if (!plan_changes(&plan)) {
 		if (!cli->out.json) {
 			report_items_text(&plan, false, stdout);
 			printf("Nothing to do.\n");

@@ -266,6 +266,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		journal_add(&before, e->addr, e->vendor_id, e->device_id, e->driver,
 			    e->driver_override, e->group, e->reason);
 	}
+	if (j->txn_pid) /* an interrupted run's marker survives a rollback */
+		journal_begin(&before, j->txn_command, j->txn_devices), before.txn_pid = j->txn_pid;
 	for (size_t i = 0; i < p->n_items; i++) {
 		struct item *it = &p->items[i];
 		if (it->action != ACT_BIND && it->action != ACT_UNBIND && it->action != ACT_RESTORE)
@@ -430,7 +432,6 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 					   p->items[i].dev->addr, command);
 	} else {
 		/* Back as it was: the journal too. */
-		journal_end(&before);
 		journal_save(&before);
 		out->rolled_back = true;
 		out->exit_code = EXIT_FAILED;
