@@ -100,8 +100,7 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	if (plan.n_refusals > 0) {
 		for (size_t i = 0; i < plan.n_refusals; i++)
 			log_error("%s", plan.refusals[i].message);
-		if (!cli->out.json)
-			fprintf(stderr, "devown: nothing was changed.\n");
+		fprintf(stderr, "devown: nothing was changed.\n");
 		code = finish(c, &plan, RESULT_REFUSED, NULL, NULL, EXIT_REFUSED);
 		goto out;
 	}
