@@ -24,7 +24,7 @@ struct in_use {
 	bool own_connection; /* the administrator's own SSH connection runs over it */
 	/* net */
 	char **addresses;    /* "ADDR/PREFIX" of the interface and its upper devices (strv) */
-	char **routes;       /* destinations routed through them: "default", "10.0.0.0/8" (strv) */
+	char **routes;       /* destinations routed through them: "0.0.0.0/0", "fd00::/64" (strv) */
 	char **uppers;       /* upper devices (master, VLANs, ...), nearest first (strv) */
 	char *master;        /* the bond, bridge or team it is enslaved to */
 	bool up;             /* IFF_UP of the interface itself */

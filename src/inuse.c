@@ -1,26 +1,1522 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the host uses each device for (REFERENCE.md section 5): network interfaces, block
+ * devices, the console, and (through holders.c's /proc pass) device nodes held open.
+ *
+ * Everything comes from files under root_prefix(), each read at most once per run and only
+ * when some device needs it: sysfs (/sys/class/net, /sys/class/block, /sys/dev/char,
+ * /sys/class/graphics, /sys/class/vtconsole), /proc/self/mountinfo, /proc/swaps,
+ * /proc/net/{if_inet6,route,ipv6_route,tcp,tcp6}, /proc/cmdline, and /proc/PID/{stat,fd} of
+ * devown's own ancestors. The one source without a file is the list of IPv4 addresses: on a
+ * real host an rtnetlink RTM_GETADDR dump; under DEVOWN_ROOT the bytes of such a reply are
+ * read from $DEVOWN_ROOT/netlink/RTM_GETADDR and go through the same parser.
+ *
+ * Nothing here opens a device node or anything that can block: sysfs attributes, procfs
+ * text and one netlink dump with a receive timeout.
+ */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 
+#include "addr.h"
+#include "holders.h"
 #include "inuse.h"
 #include "sysfs.h"
 #include "util.h"
 
-void inuse_add(struct device *d, const char *kind, const char *name, const char *detail)
+#define CHAIN_MAX_DEPTH 8  /* holders of holders: dm on md on partitions */
+#define RTF_UP_FLAG 0x0001 /* <linux/route.h> RTF_UP, same value for IPv4 and IPv6 */
+#define RTF6_REJECT 0x0200
+#define RTF6_CACHE 0x01000000
+#define RTF6_LOCAL 0x80000000U
+
+/* ---- findings ---- */
+
+struct in_use *inuse_add(struct device *d, const char *kind, const char *name, const char *detail)
 {
+	struct in_use *u;
+
 	d->in_use = xrealloc(d->in_use, (d->n_in_use + 1) * sizeof(struct in_use));
-	d->in_use[d->n_in_use++] = (struct in_use){
+	u = &d->in_use[d->n_in_use++];
+	*u = (struct in_use){
 		.kind = xstrdup(kind),
 		.name = xstrdup(name),
 		.detail = detail ? xstrdup(detail) : NULL,
 	};
+	return u;
 }
+
+void inuse_note_unknown(struct device *d, const char *reason)
+{
+	if (!strv_contains(d->in_use_unknown, reason))
+		strv_push(&d->in_use_unknown, xstrdup(reason));
+}
+
+static void in_use_free(struct in_use *u)
+{
+	free(u->kind);
+	free(u->name);
+	free(u->detail);
+	strv_free(u->addresses);
+	strv_free(u->routes);
+	strv_free(u->uppers);
+	free(u->master);
+	free(u->source);
+	free(u->mountpoint);
+	strv_free(u->mountpoints);
+	free(u->fstype);
+	strv_free(u->chain);
+	free(u->command);
+	free(u->path);
+	free(u->subsystem);
+}
+
+void inuse_done(struct device *d)
+{
+	for (size_t i = 0; i < d->n_in_use; i++)
+		in_use_free(&d->in_use[i]);
+	free(d->in_use);
+	d->in_use = NULL;
+	d->n_in_use = 0;
+	strv_free(d->in_use_unknown);
+	d->in_use_unknown = NULL;
+	for (size_t i = 0; i < d->n_devnodes; i++) {
+		free(d->devnodes[i].name);
+		free(d->devnodes[i].path);
+		free(d->devnodes[i].subsystem);
+		free(d->devnodes[i].via);
+	}
+	free(d->devnodes);
+	d->devnodes = NULL;
+	d->n_devnodes = 0;
+}
+
+/* ---- small readers ---- */
+
+/* Reads a whole file under the root (procfs files outgrow read_text_at's page). A file that is
+ * absent from a fake root means "nothing there": fixture trees hold only what a test needs. */
+static int read_root_file(const char *abs, char **ret)
+{
+	_cleanup_free_ char *p = root_path(abs);
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT && root_is_fake()) {
+			*ret = xstrdup("");
+			return 0;
+		}
+		return -errno;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (!buf)
+		buf = xmalloc(1);
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* Undoes the octal escapes (\040 for a space) of mountinfo and /proc/swaps, in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+}
+
+static int parse_majmin(const char *s, unsigned *major, unsigned *minor)
+{
+	char end;
+
+	if (sscanf(s, "%u:%u%c", major, minor, &end) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+static char *join(char *const *v, const char *sep)
+{
+	size_t n = 1;
+	char *s, *p;
+
+	for (size_t i = 0; v && v[i]; i++)
+		n += strlen(v[i]) + strlen(sep);
+	s = p = xmalloc(n);
+	*p = '\0';
+	for (size_t i = 0; v && v[i]; i++)
+		p += sprintf(p, "%s%s", i ? sep : "", v[i]);
+	return s;
+}
+
+/* ---- the host-wide views, each read once per run and only when some device needs it ---- */
+
+struct addr_entry {
+	int family;
+	unsigned char addr[16];
+	unsigned prefix;
+	int ifindex;           /* 0 when unknown */
+	char ifname[IF_NAMESIZE]; /* "" when unknown; a label "eth0:1" is cut at the colon */
+};
+
+struct route_entry {
+	int family;
+	unsigned char dst[16];
+	unsigned dst_len;
+	char ifname[IF_NAMESIZE];
+};
+
+/* A TCP connection the administrator runs devown over: from SSH_CONNECTION, or held by one of
+ * devown's ancestors (sudo drops SSH_CONNECTION; sshd's session process still holds the
+ * socket). */
+struct conn {
+	int family;
+	unsigned char local[16], peer[16];
+	char *label; /* "SSH connection from 203.0.113.7" */
+};
+
+struct mount_entry {
+	unsigned major, minor;
+	char *fsroot, *mountpoint, *fstype, *source;
+};
+
+struct ctx {
+	bool net_loaded;
+	struct addr_entry *addrs;
+	size_t n_addrs;
+	struct route_entry *routes;
+	size_t n_routes;
+	char **net_errors; /* reasons some addresses or routes are unknown */
+	struct conn *conns; /* the connections devown runs over */
+	size_t n_conns;
+
+	bool storage_loaded;
+	struct mount_entry *mounts;
+	size_t n_mounts;
+	char *mounts_error;
+	char **swaps; /* swap areas as /proc/swaps names them */
+	char *swaps_error;
+};
+
+static void ctx_done(struct ctx *c)
+{
+	free(c->addrs);
+	free(c->routes);
+	for (size_t i = 0; i < c->n_conns; i++)
+		free(c->conns[i].label);
+	free(c->conns);
+	strv_free(c->net_errors);
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		free(c->mounts[i].fsroot);
+		free(c->mounts[i].mountpoint);
+		free(c->mounts[i].fstype);
+		free(c->mounts[i].source);
+	}
+	free(c->mounts);
+	free(c->mounts_error);
+	strv_free(c->swaps);
+	free(c->swaps_error);
+}
+
+static void net_error(struct ctx *c, int r, const char *what)
+{
+	strv_push(&c->net_errors, xasprintf("%s: %s", what, strerror(-r)));
+}
+
+static void add_addr(struct ctx *c, int family, const void *addr, unsigned prefix, int ifindex,
+		     const char *ifname)
+{
+	struct addr_entry *a;
+
+	c->addrs = xrealloc(c->addrs, (c->n_addrs + 1) * sizeof(*c->addrs));
+	a = &c->addrs[c->n_addrs++];
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	memcpy(a->addr, addr, family == AF_INET ? 4 : 16);
+	a->prefix = prefix;
+	a->ifindex = ifindex;
+	if (ifname) {
+		snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
+		a->ifname[strcspn(a->ifname, ":")] = '\0';
+	}
+}
+
+static void add_route(struct ctx *c, int family, const void *dst, unsigned dst_len,
+		      const char *ifname)
+{
+	struct route_entry *e;
+
+	c->routes = xrealloc(c->routes, (c->n_routes + 1) * sizeof(*c->routes));
+	e = &c->routes[c->n_routes++];
+	memset(e, 0, sizeof(*e));
+	e->family = family;
+	memcpy(e->dst, dst, family == AF_INET ? 4 : 16);
+	e->dst_len = dst_len;
+	snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+}
+
+static int hex_to_bytes(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* /proc/net/if_inet6: "fd000000000000000000000000000002 04 40 00 82     eth0" */
+static void load_if_inet6(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	int r = read_root_file("/proc/net/if_inet6", &text);
+
+	if (r == -ENOENT)
+		return; /* IPv6 disabled */
+	if (r < 0)
+		return net_error(c, r, "IPv6 addresses (/proc/net/if_inet6)");
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char hex[33], name[IF_NAMESIZE];
+		unsigned idx, plen, scope, flags;
+		unsigned char a[16];
+		if (sscanf(l, "%32s %x %x %x %x %15s", hex, &idx, &plen, &scope, &flags, name) !=
+			    6 ||
+		    strlen(hex) != 32 || hex_to_bytes(hex, a, 16) < 0 || plen > 128)
+			continue;
+		add_addr(c, AF_INET6, a, plen, (int)idx, name);
+	}
+}
+
+/* /proc/net/route: the main table, addresses as the host-order print of a __be32. */
+static void load_route4(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	int r = read_root_file("/proc/net/route", &text);
+
+	if (r == -ENOENT)
+		return;
+	if (r < 0)
+		return net_error(c, r, "IPv4 routes (/proc/net/route)");
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char name[IF_NAMESIZE];
+		unsigned dst, gw, flags, mask;
+		uint32_t be;
+		unsigned len = 0;
+		if (sscanf(l, "%15s %x %x %x %*d %*u %*d %x", name, &dst, &gw, &flags, &mask) != 5)
+			continue; /* the header */
+		if (!(flags & RTF_UP_FLAG) || streq(name, "*"))
+			continue;
+		for (uint32_t m = mask; m; m &= m - 1)
+			len++;
+		be = dst;
+		add_route(c, AF_INET, &be, len, name);
+	}
+}
+
+/* /proc/net/ipv6_route: every table, host and multicast routes included (skipped here). */
+static void load_route6(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	int r = read_root_file("/proc/net/ipv6_route", &text);
+
+	if (r == -ENOENT)
+		return;
+	if (r < 0)
+		return net_error(c, r, "IPv6 routes (/proc/net/ipv6_route)");
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char dhex[33], shex[33], nhex[33], name[IF_NAMESIZE];
+		unsigned dlen, slen, metric, ref, use, flags;
+		unsigned char dst[16];
+		if (sscanf(l, "%32s %x %32s %x %32s %x %x %x %x %15s", dhex, &dlen, shex, &slen,
+			   nhex, &metric, &ref, &use, &flags, name) != 10 ||
+		    hex_to_bytes(dhex, dst, 16) < 0 || dlen > 128)
+			continue;
+		if (!(flags & RTF_UP_FLAG) || (flags & (RTF6_REJECT | RTF6_CACHE | RTF6_LOCAL)) ||
+		    streq(name, "lo") || (dst[0] == 0xff && dlen >= 8))
+			continue;
+		add_route(c, AF_INET6, dst, dlen, name);
+	}
+}
+
+/* Parses RTM_NEWADDR messages of an AF_INET dump. Returns 1 at NLMSG_DONE, 0 for more,
+ * or the dump's negative error. */
+static int parse_getaddr(struct ctx *c, const unsigned char *buf, size_t len, uint32_t seq)
+{
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nh = (const void *)buf;
+		size_t msglen = nh->nlmsg_len, step = NLMSG_ALIGN(msglen);
+		const struct ifaddrmsg *ifa;
+		const unsigned char *local = NULL, *address = NULL;
+		char label[IF_NAMESIZE] = "";
+		size_t off;
+
+		if (msglen < sizeof(struct nlmsghdr) || msglen > len)
+			return -EBADMSG;
+		if (seq && nh->nlmsg_seq != seq)
+			goto next;
+		if (nh->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(nh);
+			if (msglen < NLMSG_LENGTH(sizeof(*e)))
+				return -EBADMSG;
+			return e->error < 0 ? e->error : -EPROTO;
+		}
+		if (nh->nlmsg_type != RTM_NEWADDR || msglen < NLMSG_LENGTH(sizeof(*ifa)))
+			goto next;
+		ifa = NLMSG_DATA(nh);
+		if (ifa->ifa_family != AF_INET)
+			goto next;
+		off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ifa)));
+		while (off + sizeof(struct rtattr) <= msglen) {
+			const struct rtattr *rta = (const void *)(buf + off);
+			size_t alen = rta->rta_len;
+			if (alen < sizeof(struct rtattr) || off + alen > msglen)
+				break;
+			if (rta->rta_type == IFA_LOCAL && alen >= RTA_LENGTH(4))
+				local = RTA_DATA(rta);
+			else if (rta->rta_type == IFA_ADDRESS && alen >= RTA_LENGTH(4))
+				address = RTA_DATA(rta);
+			else if (rta->rta_type == IFA_LABEL && alen > RTA_LENGTH(0))
+				snprintf(label, sizeof(label), "%.*s", (int)(alen - RTA_LENGTH(0)),
+					 (const char *)RTA_DATA(rta));
+			off += RTA_ALIGN(alen);
+		}
+		/* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
+		if (local || address)
+			add_addr(c, AF_INET, local ? local : address, ifa->ifa_prefixlen,
+				 (int)ifa->ifa_index, label[0] ? label : NULL);
+	next:
+		if (step >= len)
+			break;
+		buf += step;
+		len -= step;
+	}
+	return 0;
+}
+
+static int dump_getaddr_socket(struct ctx *c)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ unsigned char *buf = NULL;
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETADDR,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.ifa = { .ifa_family = AF_INET },
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 2 }; /* the kernel answers at once; never hang on it */
+	const size_t bufsize = 65536;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	buf = xmalloc(bufsize);
+	for (;;) {
+		ssize_t n = recv(fd, buf, bufsize, 0);
+		int r;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		}
+		if (n == 0)
+			return -EPIPE;
+		r = parse_getaddr(c, buf, (size_t)n, req.nh.nlmsg_seq);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+}
+
+/* IPv4 addresses: the one source without a procfs file. The fixture file holds the bytes of
+ * the kernel's reply to the same RTM_GETADDR dump, so both go through parse_getaddr(). */
+static void load_addr4(struct ctx *c)
+{
+	int r;
+
+	if (root_is_fake()) {
+		_cleanup_free_ char *p = root_path("/netlink/RTM_GETADDR");
+		_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		_cleanup_free_ unsigned char *buf = NULL;
+		ssize_t n;
+
+		if (fd < 0) {
+			if (errno != ENOENT)
+				net_error(c, -errno, "IPv4 addresses (netlink/RTM_GETADDR)");
+			return;
+		}
+		if (fstat(fd, &st) < 0 || st.st_size > 16 * 1024 * 1024)
+			return net_error(c, -EFBIG, "IPv4 addresses (netlink/RTM_GETADDR)");
+		buf = xmalloc((size_t)st.st_size + 1);
+		n = read(fd, buf, (size_t)st.st_size);
+		if (n < 0)
+			return net_error(c, -errno, "IPv4 addresses (netlink/RTM_GETADDR)");
+		r = parse_getaddr(c, buf, (size_t)n, 0);
+	} else
+		r = dump_getaddr_socket(c);
+	if (r < 0)
+		net_error(c, r, "IPv4 addresses (rtnetlink)");
+}
+
+/* SSH_CONNECTION="client port server port": the server side is our local address. */
+/* ::ffff:a.b.c.d is an IPv4 connection on a dual-stack socket. */
+static void unmap_v4(int *family, unsigned char addr[16])
+{
+	static const unsigned char prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (*family == AF_INET6 && memcmp(addr, prefix, sizeof(prefix)) == 0) {
+		memmove(addr, addr + 12, 4);
+		*family = AF_INET;
+	}
+}
+
+static int parse_inet(const char *s, int *family, unsigned char out[16])
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	buf[strcspn(buf, "%")] = '\0'; /* zone of a link-local address */
+	if (inet_pton(AF_INET, buf, out) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, out) == 1) {
+		*family = AF_INET6;
+		unmap_v4(family, out);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void add_conn(struct ctx *c, int family, const unsigned char *local,
+		     const unsigned char *peer, const char *how)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+	char text[INET6_ADDRSTRLEN];
+	struct conn *x;
+
+	for (size_t i = 0; i < c->n_conns; i++)
+		if (c->conns[i].family == family && memcmp(c->conns[i].local, local, n) == 0 &&
+		    memcmp(c->conns[i].peer, peer, n) == 0)
+			return;
+	inet_ntop(family, peer, text, sizeof(text));
+	c->conns = xrealloc(c->conns, (c->n_conns + 1) * sizeof(*c->conns));
+	x = &c->conns[c->n_conns++];
+	memset(x, 0, sizeof(*x));
+	x->family = family;
+	memcpy(x->local, local, n);
+	memcpy(x->peer, peer, n);
+	x->label = how ? xasprintf("connection from %s held by %s", text, how)
+		       : xasprintf("SSH connection from %s", text);
+}
+
+static void load_ssh_env(struct ctx *c)
+{
+	const char *e = getenv("SSH_CONNECTION");
+	char peer[INET6_ADDRSTRLEN + 16], local[INET6_ADDRSTRLEN + 16];
+	unsigned char p[16], l[16];
+	int fp, fl;
+
+	if (!e || sscanf(e, "%63s %*s %63s", peer, local) != 2)
+		return;
+	if (parse_inet(peer, &fp, p) < 0 || parse_inet(local, &fl, l) < 0 || fp != fl)
+		return;
+	add_conn(c, fl, l, p, NULL);
+}
+
+/* "0100007F:0016" (IPv4) or 32 hex digits (IPv6): 32-bit words printed in host order. */
+static int parse_tcp_addr(const char *hex, int *family, unsigned char out[16])
+{
+	size_t n = strlen(hex);
+
+	if (n != 8 && n != 32)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 8; i++) {
+		char word[9];
+		uint32_t v;
+		memcpy(word, hex + 8 * i, 8);
+		word[8] = '\0';
+		if (strspn(word, "0123456789abcdefABCDEF") != 8)
+			return -EINVAL;
+		v = (uint32_t)strtoul(word, NULL, 16);
+		memcpy(out + 4 * i, &v, 4);
+	}
+	*family = n == 8 ? AF_INET : AF_INET6;
+	unmap_v4(family, out);
+	return 0;
+}
+
+struct sock_owner {
+	unsigned long inode;
+	char *who; /* "sshd (pid 812)" */
+};
+
+/* Adds the sockets process pid has open. */
+static void process_sockets(const char *pid, const char *comm, struct sock_owner **socks,
+			    size_t *n_socks)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/proc/%s/fd", root_prefix(), pid);
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_strv_free_ char **fds = NULL;
+
+	if (fd < 0 || list_dir_at(fd, ".", &fds) < 0)
+		return;
+	for (size_t i = 0; fds[i]; i++) {
+		char target[64];
+		unsigned long inode;
+		ssize_t n = readlinkat(fd, fds[i], target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (sscanf(target, "socket:[%lu]", &inode) != 1)
+			continue;
+		*socks = xrealloc(*socks, (*n_socks + 1) * sizeof(**socks));
+		(*socks)[(*n_socks)++] = (struct sock_owner){
+			.inode = inode,
+			.who = xasprintf("%s (pid %s)", comm, pid),
+		};
+	}
+}
+
+/* Reads /proc/PID/stat: the command and the parent's pid. */
+static int process_parent(const char *pid, char *comm, size_t size, int *ppid)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%s/stat", pid);
+	_cleanup_free_ char *stat = NULL;
+	const char *open_paren, *close_paren;
+	int r = read_root_text(path, &stat);
+
+	if (r < 0)
+		return r;
+	/* "812 (sshd: admin@pts/0) S 790 ...": the command may hold spaces and parentheses. */
+	open_paren = strchr(stat, '(');
+	close_paren = strrchr(stat, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren ||
+	    sscanf(close_paren + 1, " %*c %d", ppid) != 1)
+		return -EINVAL;
+	snprintf(comm, size, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+	return 0;
+}
+
+/* Established TCP connections of devown's ancestors: a handful of /proc/PID reads up the
+ * parent chain (not a /proc scan), then /proc/net/tcp and tcp6 for the sockets found. */
+static void load_ancestor_conns(struct ctx *c)
+{
+	struct sock_owner *socks = NULL;
+	size_t n_socks = 0;
+	char pid[32] = "self";
+
+	for (int depth = 0; depth < 32; depth++) {
+		char comm[64];
+		int ppid;
+
+		if (process_parent(pid, comm, sizeof(comm), &ppid) < 0)
+			break;
+		if (!streq(pid, "self"))
+			process_sockets(pid, comm, &socks, &n_socks);
+		if (ppid <= 1)
+			break;
+		snprintf(pid, sizeof(pid), "%d", ppid);
+	}
+
+	for (int v6 = 0; socks && v6 <= 1; v6++) {
+		_cleanup_free_ char *text = NULL;
+		char *save = NULL;
+		if (read_root_file(v6 ? "/proc/net/tcp6" : "/proc/net/tcp", &text) < 0)
+			continue;
+		/* "0: 0A00020F:0016 0700710B:C386 01 00000000:00000000 00:00000000 00000000
+		 *  0 0 31337 ...": local, remote, state, queues, timer, retransmits, uid, timeout,
+		 * inode. */
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			char lhex[33], rhex[33];
+			unsigned lport, rport, state;
+			unsigned long inode;
+			unsigned char local[16], peer[16];
+			int fl, fr;
+			if (sscanf(l,
+				   " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %*x:%*x %*x:%*x "
+				   "%*x %*u %*d %lu",
+				   lhex, &lport, rhex, &rport, &state, &inode) != 6 ||
+			    state != 1 /* TCP_ESTABLISHED */ ||
+			    parse_tcp_addr(lhex, &fl, local) < 0 ||
+			    parse_tcp_addr(rhex, &fr, peer) < 0 || fl != fr)
+				continue;
+			for (size_t i = 0; i < n_socks; i++)
+				if (socks[i].inode == inode) {
+					add_conn(c, fl, local, peer, socks[i].who);
+					break;
+				}
+		}
+	}
+	for (size_t i = 0; i < n_socks; i++)
+		free(socks[i].who);
+	free(socks);
+}
+
+static void load_net(struct ctx *c)
+{
+	if (c->net_loaded)
+		return;
+	c->net_loaded = true;
+	load_addr4(c);
+	load_if_inet6(c);
+	load_route4(c);
+	load_route6(c);
+	load_ssh_env(c);
+	load_ancestor_conns(c);
+}
+
+/* mountinfo: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue" */
+static void load_mounts(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	int r = read_root_file("/proc/self/mountinfo", &text);
+
+	if (r < 0) {
+		c->mounts_error = xasprintf("cannot read /proc/self/mountinfo: %s", strerror(-r));
+		return;
+	}
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *f[6], *sep, *rest, *s2 = NULL, *fstype, *source;
+		unsigned major, minor;
+		size_t i;
+		struct mount_entry *m;
+
+		sep = strstr(l, " - ");
+		if (!sep)
+			continue;
+		*sep = '\0';
+		rest = sep + 3;
+		for (i = 0; i < 6; i++) {
+			f[i] = strtok_r(i ? NULL : l, " ", &s2);
+			if (!f[i])
+				break;
+		}
+		if (i < 5 || parse_majmin(f[2], &major, &minor) < 0)
+			continue;
+		s2 = NULL;
+		fstype = strtok_r(rest, " ", &s2);
+		source = strtok_r(NULL, " ", &s2);
+		if (!fstype || !source)
+			continue;
+		c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
+		m = &c->mounts[c->n_mounts++];
+		m->major = major;
+		m->minor = minor;
+		m->fsroot = xstrdup(f[3]);
+		m->mountpoint = xstrdup(f[4]);
+		m->fstype = xstrdup(fstype);
+		m->source = xstrdup(source);
+		unescape_octal(m->fsroot);
+		unescape_octal(m->mountpoint);
+		unescape_octal(m->source);
+	}
+}
+
+/* /proc/swaps: "Filename Type Size Used Priority", one area a line after the header. */
+static void load_swaps(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+	bool header = true;
+	int r = read_root_file("/proc/swaps", &text);
+
+	if (r < 0) {
+		c->swaps_error = xasprintf("cannot read /proc/swaps: %s", strerror(-r));
+		return;
+	}
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *s2 = NULL, *name;
+		if (header) {
+			header = false;
+			continue;
+		}
+		name = strtok_r(l, " \t", &s2);
+		if (!name)
+			continue;
+		name = xstrdup(name);
+		unescape_octal(name);
+		strv_push(&c->swaps, name);
+	}
+}
+
+static void load_storage(struct ctx *c)
+{
+	if (c->storage_loaded)
+		return;
+	c->storage_loaded = true;
+	load_mounts(c);
+	load_swaps(c);
+}
+
+/* ---- what lies below each device ----
+ *
+ * Rather than walking every PCI device's directory (thousands on big hosts), start from the
+ * kernel's own indexes: every network interface is in /sys/class/net, every block device
+ * (partitions and hidden NVMe path devices included) in /sys/class/block, and every other
+ * device with a device number in /sys/dev/char. Their links lead into /sys/devices; the last
+ * path component that names a PCI device is the device it belongs to, however deep below
+ * (ADDR/usb1/1-1/.../host6/target6:0:0/6:0:0:0/block/sdb). The cost grows with the number of
+ * interfaces and nodes, not with the number of PCI functions. */
+
+/* A network interface below a device, or one of its upper devices. */
+struct netif {
+	char *name;
+	int ifindex; /* 0 when unknown */
+	bool up;
+	char *master;
+	char **uppers; /* direct upper devices (upper_* links, master included) */
+};
+
+/* A block device below a device (a disk, a partition, an NVMe namespace). */
+struct blk {
+	char *name;
+	char *dm_name; /* device-mapper name, for /dev/mapper/NAME sources */
+	unsigned major, minor;
+	bool has_dev;
+	char **holders;
+};
+
+/* What was found below one device. */
+struct found {
+	struct netif *ifs;
+	size_t n_ifs;
+	struct blk *blks;
+	size_t n_blks;
+};
+
+static void netif_done(struct netif *n)
+{
+	free(n->name);
+	free(n->master);
+	strv_free(n->uppers);
+}
+
+static void found_done(struct found *f)
+{
+	for (size_t i = 0; i < f->n_ifs; i++)
+		netif_done(&f->ifs[i]);
+	free(f->ifs);
+	for (size_t i = 0; i < f->n_blks; i++) {
+		free(f->blks[i].name);
+		free(f->blks[i].dm_name);
+		strv_free(f->blks[i].holders);
+	}
+	free(f->blks);
+}
+
+static bool safe_name(const char *name)
+{
+	return *name && !strchr(name, '/') && !streq(name, ".") && !streq(name, "..");
+}
+
+/* Opens /sys/class/CLS/NAME (or /sys/dev/char/NAME). */
+static int open_class(const char *cls, const char *name)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (!safe_name(name))
+		return -EINVAL;
+	p = xasprintf("%s/sys/%s/%s", root_prefix(), cls, name);
+	return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The device a class link leads into: the last component of the link that names one of the
+ * host's PCI devices. NULL for virtual devices and for a device's VFIO node (vfio-dev/). */
+static struct device *link_owner(struct host *h, const char *link)
+{
+	_cleanup_free_ char *copy = xstrdup(link);
+	struct device *owner = NULL;
+	char *save = NULL;
+
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		struct pci_addr a;
+		struct device *d;
+		if (streq(c, "vfio-dev"))
+			return NULL; /* VFIO's own node: holders.c deals with those */
+		if (pci_addr_parse(c, &a) < 0)
+			continue;
+		d = host_find_device(h, c);
+		if (d && streq(d->addr, c))
+			owner = d;
+	}
+	return owner;
+}
+
+/* Lists /sys/CLS and reads each entry's link. Caller frees both vectors (same length). */
+static int list_class(const char *cls, char ***ret_names, char ***ret_links)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/%s", root_prefix(), cls);
+	_cleanup_close_ int fd = -1;
+	char **names = NULL, **links = NULL;
+	int r;
+
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = list_dir_at(fd, ".", &names);
+	if (r < 0)
+		return r;
+	links = xcalloc(strv_length(names) + 1, sizeof(char *));
+	for (size_t i = 0; names[i]; i++) {
+		char buf[PATH_MAX];
+		ssize_t n = readlinkat(fd, names[i], buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		links[i] = xstrdup(buf);
+	}
+	*ret_names = names;
+	*ret_links = links;
+	return 0;
+}
+
+/* Reads an interface's directory: flags (IFF_UP), ifindex, master, upper_* links. */
+static bool netif_load(const char *name, struct netif *ret)
+{
+	_cleanup_close_ int fd = open_class("class/net", name);
+	_cleanup_strv_free_ char **ents = NULL;
+	unsigned flags = 0;
+	int idx = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->name = xstrdup(name);
+	if (fd < 0)
+		return false;
+	ret->up = read_uint_at(fd, "flags", &flags) >= 0 && (flags & IFF_UP);
+	if (read_int_at(fd, "ifindex", &idx) >= 0 && idx > 0)
+		ret->ifindex = idx;
+	if (read_link_base_at(fd, "master", &ret->master) < 0)
+		ret->master = NULL;
+	if (list_dir_at(fd, ".", &ents) >= 0)
+		for (size_t i = 0; ents[i]; i++)
+			if (startswith(ents[i], "upper_") && ents[i][6])
+				strv_push(&ret->uppers, xstrdup(ents[i] + 6));
+	if (ret->master && !strv_contains(ret->uppers, ret->master))
+		strv_push(&ret->uppers, xstrdup(ret->master));
+	return true;
+}
+
+/* Reads "dev" of a sysfs device directory. */
+static bool read_dev(int dirfd, unsigned *major, unsigned *minor)
+{
+	_cleanup_free_ char *s = NULL;
+
+	return read_text_at(dirfd, "dev", &s) >= 0 && parse_majmin(s, major, minor) >= 0;
+}
+
+static void add_devnode(struct device *d, int dirfd, const char *name, const char *subsystem,
+			unsigned major, unsigned minor, bool block, const char *via)
+{
+	_cleanup_free_ char *uevent = NULL;
+	char *devname = NULL;
+
+	for (size_t i = 0; i < d->n_devnodes; i++)
+		if (d->devnodes[i].major == major && d->devnodes[i].minor == minor &&
+		    d->devnodes[i].block == block)
+			return;
+	if (read_text_at(dirfd, "uevent", &uevent) >= 0) {
+		char *save = NULL;
+		for (char *l = strtok_r(uevent, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			if (startswith(l, "DEVNAME="))
+				devname = l + strlen("DEVNAME=");
+	}
+	d->devnodes = xrealloc(d->devnodes, (d->n_devnodes + 1) * sizeof(struct devnode));
+	d->devnodes[d->n_devnodes++] = (struct devnode){
+		.name = xstrdup(name),
+		.path = xasprintf("/dev/%s", devname && *devname ? devname : name),
+		.subsystem = xstrdup(subsystem ? subsystem : "?"),
+		.via = via ? xstrdup(via) : NULL,
+		.major = major,
+		.minor = minor,
+		.block = block,
+	};
+}
+
+static void add_blk(struct device *d, struct found *f, const char *name)
+{
+	_cleanup_close_ int fd = -1, dm = -1;
+	struct blk b = { 0 };
+
+	for (size_t i = 0; i < f->n_blks; i++)
+		if (streq(f->blks[i].name, name))
+			return;
+	fd = open_class("class/block", name);
+	if (fd < 0)
+		return;
+	b.name = xstrdup(name);
+	b.has_dev = read_dev(fd, &b.major, &b.minor);
+	dm = openat(fd, "dm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dm >= 0 && read_text_at(dm, "name", &b.dm_name) < 0)
+		b.dm_name = NULL;
+	if (list_dir_at(fd, "holders", &b.holders) < 0)
+		b.holders = NULL;
+	if (b.has_dev)
+		add_devnode(d, fd, name, "block", b.major, b.minor, true, NULL);
+	f->blks = xrealloc(f->blks, (f->n_blks + 1) * sizeof(struct blk));
+	f->blks[f->n_blks++] = b;
+}
+
+/* nvme<S>c<C>n<N> is a hidden path device of native NVMe multipath; the disk that is mounted
+ * is the subsystem's head nvme<S>n<N>, which lives below the subsystem, not the PCI device. */
+static bool nvme_path_head(const char *name, char *head, size_t size)
+{
+	unsigned s, ctl, ns;
+	int n = 0;
+
+	if (sscanf(name, "nvme%uc%un%u%n", &s, &ctl, &ns, &n) != 3 || name[n])
+		return false;
+	snprintf(head, size, "nvme%un%u", s, ns);
+	return true;
+}
+
+/* A link passes through directory name (a partition's link through its disk's). */
+static bool link_through(const char *link, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strstr(link, name); p; p = strstr(p + 1, name))
+		if ((p == link || p[-1] == '/') && (p[n] == '/' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static void collect_net(struct host *h, struct found *f)
+{
+	_cleanup_strv_free_ char **names = NULL, **links = NULL;
+
+	if (list_class("class/net", &names, &links) < 0)
+		return;
+	for (size_t i = 0; names[i]; i++) {
+		struct device *d = link_owner(h, links[i]);
+		struct found *x;
+		if (!d)
+			continue;
+		x = &f[d - h->devices];
+		x->ifs = xrealloc(x->ifs, (x->n_ifs + 1) * sizeof(struct netif));
+		netif_load(names[i], &x->ifs[x->n_ifs++]);
+	}
+}
+
+static void collect_block(struct host *h, struct found *f)
+{
+	_cleanup_strv_free_ char **names = NULL, **links = NULL;
+
+	if (list_class("class/block", &names, &links) < 0)
+		return;
+	for (size_t i = 0; names[i]; i++) {
+		struct device *d = link_owner(h, links[i]);
+		char head[64];
+		if (!d)
+			continue;
+		if (!nvme_path_head(names[i], head, sizeof(head))) {
+			add_blk(d, &f[d - h->devices], names[i]);
+			continue;
+		}
+		/* The head and its partitions belong to every controller with a path to it. */
+		for (size_t k = 0; names[k]; k++)
+			if (streq(names[k], head) || link_through(links[k], head))
+				add_blk(d, &f[d - h->devices], names[k]);
+	}
+}
+
+/* Character devices: DRM, sound, NVMe controllers, SCSI generic, input, USB, ... */
+static void collect_char(struct host *h)
+{
+	_cleanup_strv_free_ char **names = NULL, **links = NULL;
+
+	if (list_class("dev/char", &names, &links) < 0)
+		return;
+	for (size_t i = 0; names[i]; i++) {
+		struct device *d = link_owner(h, links[i]);
+		_cleanup_close_ int fd = -1;
+		_cleanup_free_ char *subsystem = NULL;
+		const char *base = strrchr(links[i], '/');
+		unsigned major, minor;
+		if (!d || parse_majmin(names[i], &major, &minor) < 0)
+			continue;
+		fd = open_class("dev/char", names[i]);
+		if (fd < 0)
+			continue;
+		if (read_link_base_at(fd, "subsystem", &subsystem) < 0)
+			subsystem = NULL;
+		add_devnode(d, fd, base ? base + 1 : links[i], subsystem, major, minor, false,
+			    NULL);
+	}
+}
+
+/* ---- network findings ---- */
+
+static bool addr_on(const struct addr_entry *a, const struct netif *n)
+{
+	if (a->ifindex > 0 && n->ifindex > 0)
+		return a->ifindex == n->ifindex;
+	return a->ifname[0] && streq(a->ifname, n->name);
+}
+
+static char *format_prefix(int family, const unsigned char *addr, unsigned len)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, addr, buf, sizeof(buf));
+	return xasprintf("%s/%u", buf, len);
+}
+
+static bool prefix_match(int family, const unsigned char *net, unsigned len,
+			 const unsigned char *a)
+{
+	unsigned bytes = len / 8, bits = len % 8, max = family == AF_INET ? 32 : 128;
+
+	if (len > max || memcmp(net, a, bytes) != 0)
+		return false;
+	if (bits) {
+		unsigned char mask = (unsigned char)(0xff << (8 - bits));
+		return (net[bytes] & mask) == (a[bytes] & mask);
+	}
+	return true;
+}
+
+/* The interface a packet to the connection's peer leaves by: longest matching prefix. */
+static const char *route_to_peer(const struct ctx *c, const struct conn *x)
+{
+	const struct route_entry *best = NULL;
+
+	for (size_t i = 0; i < c->n_routes; i++) {
+		const struct route_entry *r = &c->routes[i];
+		if (r->family != x->family || !prefix_match(r->family, r->dst, r->dst_len, x->peer))
+			continue;
+		if (!best || r->dst_len > best->dst_len)
+			best = r;
+	}
+	return best ? best->ifname : NULL;
+}
+
+/* The connection runs over one of these interfaces: it carries the local address, or the
+ * route back to the peer leaves by it (every interface has a route to fe80::/64, so that one
+ * says nothing). */
+static bool conn_over(const struct ctx *c, const struct conn *x, const struct netif *chain,
+		      size_t n_chain)
+{
+	bool link_local = x->family == AF_INET6 && x->peer[0] == 0xfe && (x->peer[1] & 0xc0) == 0x80;
+	const char *peer_if = link_local ? NULL : route_to_peer(c, x);
+
+	for (size_t i = 0; i < n_chain; i++) {
+		if (peer_if && streq(peer_if, chain[i].name))
+			return true;
+		for (size_t k = 0; k < c->n_addrs; k++) {
+			const struct addr_entry *a = &c->addrs[k];
+			if (a->family == x->family && addr_on(a, &chain[i]) &&
+			    memcmp(a->addr, x->local, a->family == AF_INET ? 4 : 16) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void net_finding(struct ctx *c, struct device *d, const struct netif *nif)
+{
+	struct netif *chain = NULL; /* the interface, then every upper device, breadth first */
+	size_t n_chain = 0;
+	char **addrs = NULL, **routes = NULL, **uppers = NULL, **parts = NULL;
+	bool def = false;
+	char **own = NULL; /* labels of the connections that run over it */
+	struct in_use *u;
+	_cleanup_free_ char *addr_text = NULL, *detail = NULL;
+
+	chain = xcalloc(1, sizeof(*chain));
+	chain[0] = *nif; /* borrowed: not freed below */
+	n_chain = 1;
+	for (size_t i = 0; i < n_chain && n_chain < 16; i++)
+		for (size_t k = 0; chain[i].uppers && chain[i].uppers[k]; k++) {
+			const char *up = chain[i].uppers[k];
+			if (streq(up, nif->name) || strv_contains(uppers, up))
+				continue;
+			strv_push(&uppers, xstrdup(up));
+			chain = xrealloc(chain, (n_chain + 1) * sizeof(*chain));
+			netif_load(up, &chain[n_chain++]);
+		}
+
+	for (size_t i = 0; i < c->n_conns; i++)
+		if (conn_over(c, &c->conns[i], chain, n_chain))
+			strv_push(&own, xstrdup(c->conns[i].label));
+	for (size_t i = 0; i < n_chain; i++) {
+		for (size_t k = 0; k < c->n_addrs; k++) {
+			const struct addr_entry *a = &c->addrs[k];
+			if (!addr_on(a, &chain[i]))
+				continue;
+			strv_push(&addrs, format_prefix(a->family, a->addr, a->prefix));
+		}
+		for (size_t k = 0; k < c->n_routes; k++) {
+			const struct route_entry *r = &c->routes[k];
+			char *s;
+			if (!streq(r->ifname, chain[i].name))
+				continue;
+			/* fe80::/64 comes with every IPv6 interface */
+			if (r->family == AF_INET6 && r->dst[0] == 0xfe &&
+			    (r->dst[1] & 0xc0) == 0x80)
+				continue;
+			if (r->dst_len == 0)
+				def = true;
+			s = format_prefix(r->family, r->dst, r->dst_len);
+			if (strv_contains(routes, s))
+				free(s);
+			else
+				strv_push(&routes, s);
+		}
+	}
+
+	if (nif->up || addrs || routes || uppers) {
+		strv_push(&parts, xstrdup(nif->up ? "up" : "down"));
+		if (nif->master)
+			strv_push(&parts, xasprintf("enslaved to %s", nif->master));
+		for (size_t i = 0; uppers && uppers[i]; i++)
+			if (!streq_ptr(uppers[i], nif->master))
+				strv_push(&parts, xasprintf("below %s", uppers[i]));
+		if (def)
+			strv_push(&parts, xstrdup("default route"));
+		if (addrs) {
+			addr_text = join(addrs, " ");
+			strv_push(&parts, xstrdup(addr_text));
+		} else if (routes)
+			strv_push(&parts, xasprintf("%zu route%s", strv_length(routes),
+						    strv_length(routes) == 1 ? "" : "s"));
+		for (size_t i = 0; own && own[i]; i++)
+			strv_push(&parts, xstrdup(own[i]));
+		detail = join(parts, ", ");
+		u = inuse_add(d, "net", nif->name, detail);
+		u->up = nif->up;
+		u->default_route = def;
+		u->own_connection = own != NULL;
+		u->addresses = addrs ? TAKE_PTR(addrs) : xcalloc(1, sizeof(char *));
+		u->routes = routes ? TAKE_PTR(routes) : xcalloc(1, sizeof(char *));
+		u->uppers = TAKE_PTR(uppers);
+		u->master = nif->master ? xstrdup(nif->master) : NULL;
+	} else if (c->net_errors) {
+		/* Down, without IPv6 addresses or uppers: only an IPv4 address we could not
+		 * read would make it a use. */
+		_cleanup_free_ char *why = join(c->net_errors, "; ");
+		_cleanup_free_ char *note =
+			xasprintf("net %s: addresses unknown (%s)", nif->name, why);
+		inuse_note_unknown(d, note);
+	}
+	for (size_t i = 1; i < n_chain; i++)
+		netif_done(&chain[i]);
+	free(chain);
+	strv_free(addrs);
+	strv_free(routes);
+	strv_free(uppers);
+	strv_free(parts);
+	strv_free(own);
+}
+
+/* ---- storage findings ---- */
+
+static bool source_is(const char *source, const char *name, const char *dm_name)
+{
+	if (startswith(source, "/dev/") && streq(source + 5, name))
+		return true;
+	return dm_name && startswith(source, "/dev/mapper/") && streq(source + 12, dm_name);
+}
+
+static bool mount_matches(const struct mount_entry *m, const struct blk *b)
+{
+	/* btrfs and some others show an anonymous device number: the source names it then. */
+	if (b->has_dev && m->major == b->major && m->minor == b->minor)
+		return true;
+	return m->major == 0 && source_is(m->source, b->name, b->dm_name);
+}
+
+static bool swap_matches(const char *swap, const struct blk *b)
+{
+	return source_is(swap, b->name, b->dm_name);
+}
+
+/* Picks the mount point to name: "/" when among them, else the first of the whole
+ * filesystem (fs root "/"), else the first. */
+static const struct mount_entry *main_mount(const struct mount_entry *const *v, size_t n)
+{
+	const struct mount_entry *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (streq(v[i]->mountpoint, "/"))
+			return v[i];
+		if (!best || (streq(v[i]->fsroot, "/") && !streq(best->fsroot, "/")))
+			best = v[i];
+	}
+	return best;
+}
+
+static void mount_finding(struct ctx *c, struct device *d, const struct blk *b)
+{
+	const struct mount_entry **hits = NULL;
+	const struct mount_entry *m;
+	size_t n = 0;
+	struct in_use *u;
+	_cleanup_free_ char *detail = NULL;
+	char more[64] = "";
+
+	for (size_t i = 0; i < c->n_mounts; i++)
+		if (mount_matches(&c->mounts[i], b)) {
+			hits = xrealloc(hits, (n + 1) * sizeof(*hits));
+			hits[n++] = &c->mounts[i];
+		}
+	if (!n)
+		return;
+	m = main_mount(hits, n);
+	if (n > 1)
+		snprintf(more, sizeof(more), " and %zu more place%s", n - 1, n == 2 ? "" : "s");
+	detail = xasprintf("mounted on %s%s (%s)%s", m->mountpoint, more, m->fstype,
+			   streq(m->mountpoint, "/") ? ", the root filesystem" : "");
+	u = inuse_add(d, "mount", m->mountpoint, detail);
+	u->source = xstrdup(m->source);
+	u->mountpoint = xstrdup(m->mountpoint);
+	u->fstype = xstrdup(m->fstype);
+	u->root = streq(m->mountpoint, "/");
+	for (size_t i = 0; i < n; i++)
+		if (!strv_contains(u->mountpoints, hits[i]->mountpoint))
+			strv_push(&u->mountpoints, xstrdup(hits[i]->mountpoint));
+	free(hits);
+}
+
+static void swap_finding(struct ctx *c, struct device *d, const struct blk *b)
+{
+	for (size_t i = 0; c->swaps && c->swaps[i]; i++) {
+		_cleanup_free_ char *detail = NULL;
+		struct in_use *u;
+		if (!swap_matches(c->swaps[i], b))
+			continue;
+		detail = xasprintf("swap space %s", c->swaps[i]);
+		u = inuse_add(d, "swap", c->swaps[i], detail);
+		u->source = xstrdup(c->swaps[i]);
+		return;
+	}
+}
+
+struct chain_state {
+	char **chain;     /* holder names in visiting order */
+	char **shown;     /* "dm-0 (vg-root)" for the detail */
+	char **mountpoints;
+	char *fstype;
+	bool root, swap;
+};
+
+/* Follows a holder (dm, md) and what holds it in turn, collecting mounts and swap. */
+static void follow_holder(struct ctx *c, struct device *d, const char *via, const char *name,
+			  struct chain_state *s, int depth)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_strv_free_ char **holders = NULL;
+	struct blk b = { .name = (char *)name };
+	_cleanup_free_ char *dm_name = NULL;
+
+	if (depth > CHAIN_MAX_DEPTH || strv_contains(s->chain, name))
+		return;
+	strv_push(&s->chain, xstrdup(name));
+	fd = open_class("class/block", name);
+	if (fd >= 0) {
+		_cleanup_close_ int dm = openat(fd, "dm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		b.has_dev = read_dev(fd, &b.major, &b.minor);
+		if (dm >= 0 && read_text_at(dm, "name", &dm_name) >= 0)
+			b.dm_name = dm_name;
+		if (b.has_dev)
+			add_devnode(d, fd, name, "block", b.major, b.minor, true, via);
+		(void)list_dir_at(fd, "holders", &holders);
+	}
+	strv_push(&s->shown, dm_name ? xasprintf("%s (%s)", name, dm_name) : xstrdup(name));
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct mount_entry *m = &c->mounts[i];
+		if (!mount_matches(m, &b) || strv_contains(s->mountpoints, m->mountpoint))
+			continue;
+		strv_push(&s->mountpoints, xstrdup(m->mountpoint));
+		if (streq(m->mountpoint, "/"))
+			s->root = true;
+		if (!s->fstype)
+			s->fstype = xstrdup(m->fstype);
+	}
+	for (size_t i = 0; c->swaps && c->swaps[i]; i++)
+		if (swap_matches(c->swaps[i], &b))
+			s->swap = true;
+	for (size_t i = 0; holders && holders[i]; i++)
+		follow_holder(c, d, via, holders[i], s, depth + 1);
+}
+
+static void holder_finding(struct ctx *c, struct device *d, const struct blk *b,
+			   const char *holder)
+{
+	struct chain_state s = { 0 };
+	_cleanup_free_ char *shown = NULL, *mps = NULL, *detail = NULL;
+	struct in_use *u;
+
+	follow_holder(c, d, b->name, holder, &s, 0);
+	shown = join(s.shown, " -> ");
+	if (s.mountpoints)
+		mps = join(s.mountpoints, " ");
+	detail = xasprintf("held by %s%s%s%s%s", shown, mps ? ", mounted on " : "", mps ? mps : "",
+			   s.root ? ", the root filesystem" : "", s.swap ? ", swap space" : "");
+	u = inuse_add(d, "holder", b->name, detail);
+	u->chain = TAKE_PTR(s.chain);
+	u->mountpoints = s.mountpoints ? TAKE_PTR(s.mountpoints) : xcalloc(1, sizeof(char *));
+	u->mountpoint = u->mountpoints[0] ? xstrdup(u->mountpoints[0]) : NULL;
+	for (size_t i = 0; u->mountpoints[i]; i++)
+		if (streq(u->mountpoints[i], "/")) {
+			free(u->mountpoint);
+			u->mountpoint = xstrdup("/");
+		}
+	u->fstype = TAKE_PTR(s.fstype);
+	u->root = s.root;
+	u->swap = s.swap;
+	strv_free(s.shown);
+}
+
+static void storage_findings(struct ctx *c, struct device *d, const struct blk *b)
+{
+	mount_finding(c, d, b);
+	swap_finding(c, d, b);
+	for (size_t i = 0; b->holders && b->holders[i]; i++)
+		holder_finding(c, d, b, b->holders[i]);
+}
+
+/* ---- display ---- */
+
+/* The framebuffers fbcon draws the consoles on: fb0 for every console unless fbcon=map:
+ * on the kernel command line says otherwise (fbcon maps by fb number). Empty when no
+ * virtual console is bound to fbcon. */
+static void fbcon_fbs(bool used[10])
+{
+	_cleanup_free_ char *vt = root_path("/sys/class/vtconsole");
+	_cleanup_strv_free_ char **cons = NULL;
+	_cleanup_free_ char *cmdline = NULL;
+	bool bound = false;
+
+	memset(used, 0, 10 * sizeof(bool));
+	if (list_dir_at(AT_FDCWD, vt, &cons) < 0)
+		return;
+	for (size_t i = 0; cons[i]; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", vt, cons[i]);
+		_cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_free_ char *name = NULL;
+		unsigned b = 0;
+		if (fd < 0 || read_text_at(fd, "name", &name) < 0)
+			continue;
+		if (strstr(name, "frame buffer") && read_uint_at(fd, "bind", &b) >= 0 && b == 1)
+			bound = true;
+	}
+	if (!bound)
+		return;
+	used[0] = true;
+	if (read_root_text("/proc/cmdline", &cmdline) >= 0) {
+		const char *m = strstr(cmdline, "fbcon=map:");
+		if (m && (m == cmdline || m[-1] == ' ')) {
+			used[0] = false;
+			for (m += strlen("fbcon=map:"); *m >= '0' && *m <= '9'; m++)
+				used[*m - '0'] = true;
+		}
+	}
+}
+
+static void display_findings(struct host *h)
+{
+	_cleanup_free_ char *dir = root_path("/sys/class/graphics");
+	_cleanup_strv_free_ char **fbs = NULL;
+	bool used[10];
+
+	for (size_t i = 0; i < h->n_devices; i++)
+		if (h->devices[i].boot_vga)
+			inuse_add(&h->devices[i], "display", "boot_vga",
+				  "the firmware's boot display");
+
+	if (list_dir_at(AT_FDCWD, dir, &fbs) < 0)
+		return;
+	fbcon_fbs(used);
+	for (size_t i = 0; fbs[i]; i++) {
+		_cleanup_free_ char *p = NULL, *addr = NULL;
+		_cleanup_close_ int fd = -1;
+		struct device *d;
+		unsigned n;
+		int end = 0;
+
+		if (sscanf(fbs[i], "fb%u%n", &n, &end) != 1 || fbs[i][end] || n >= 10 || !used[n])
+			continue;
+		p = xasprintf("%s/%s", dir, fbs[i]);
+		fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || read_link_base_at(fd, "device", &addr) < 0)
+			continue;
+		d = host_find_device(h, addr);
+		if (d)
+			inuse_add(d, "display", fbs[i], "framebuffer console (fbcon)");
+	}
+}
+
+/* ---- the scan ---- */
 
 int inuse_scan(struct host *h)
 {
+	struct ctx c = { 0 };
+	struct found *f = xcalloc(h->n_devices + 1, sizeof(struct found));
+
+	display_findings(h);
+	collect_net(h, f);
+	collect_block(h, f);
+	collect_char(h);
 	for (size_t i = 0; i < h->n_devices; i++) {
 		struct device *d = &h->devices[i];
-		if (d->boot_vga)
-			inuse_add(d, "display", "boot_vga", "the firmware's boot display");
+		if (f[i].n_ifs)
+			load_net(&c);
+		for (size_t k = 0; k < f[i].n_ifs; k++)
+			net_finding(&c, d, &f[i].ifs[k]);
+		if (f[i].n_blks) {
+			load_storage(&c);
+			if (c.mounts_error)
+				inuse_note_unknown(d, c.mounts_error);
+			if (c.swaps_error)
+				inuse_note_unknown(d, c.swaps_error);
+		}
+		for (size_t k = 0; k < f[i].n_blks; k++)
+			storage_findings(&c, d, &f[i].blks[k]);
+		found_done(&f[i]);
 	}
-	return 0;
+	free(f);
+	ctx_done(&c);
+
+	/* Device nodes held open: one /proc pass, shared with the VFIO holder scan. */
+	return holders_scan(h);
 }

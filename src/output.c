@@ -34,6 +34,49 @@ static json_object *words_to_json(const char *s)
 	return a;
 }
 
+/* One in_use finding: kind, name, detail, and the keys of its kind (devown(8)). */
+static json_object *in_use_to_json(const struct in_use *u)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "kind", json_object_new_string(u->kind));
+	json_object_object_add(o, "name", json_object_new_string(u->name));
+	json_object_object_add(o, "detail", str_or_null(u->detail));
+	if (streq(u->kind, "net")) {
+		json_object_object_add(o, "addresses", strv_to_json(u->addresses));
+		json_object_object_add(o, "routes", strv_to_json(u->routes));
+		json_object_object_add(o, "up", json_object_new_boolean(u->up));
+		json_object_object_add(o, "default_route",
+				       json_object_new_boolean(u->default_route));
+		json_object_object_add(o, "master", str_or_null(u->master));
+		json_object_object_add(o, "uppers", strv_to_json(u->uppers));
+		json_object_object_add(o, "own_connection",
+				       json_object_new_boolean(u->own_connection));
+	} else if (streq(u->kind, "mount")) {
+		json_object_object_add(o, "source", str_or_null(u->source));
+		json_object_object_add(o, "mountpoint", str_or_null(u->mountpoint));
+		json_object_object_add(o, "mountpoints", strv_to_json(u->mountpoints));
+		json_object_object_add(o, "fstype", str_or_null(u->fstype));
+		json_object_object_add(o, "root", json_object_new_boolean(u->root));
+	} else if (streq(u->kind, "swap")) {
+		json_object_object_add(o, "source", str_or_null(u->source));
+	} else if (streq(u->kind, "holder")) {
+		json_object_object_add(o, "chain", strv_to_json(u->chain));
+		json_object_object_add(o, "mountpoint", str_or_null(u->mountpoint));
+		json_object_object_add(o, "mountpoints", strv_to_json(u->mountpoints));
+		json_object_object_add(o, "fstype", str_or_null(u->fstype));
+		json_object_object_add(o, "root", json_object_new_boolean(u->root));
+		json_object_object_add(o, "swap", json_object_new_boolean(u->swap));
+	} else if (streq(u->kind, "devnode")) {
+		json_object_object_add(o, "pid", json_object_new_int(u->pid));
+		json_object_object_add(o, "command", str_or_null(u->command));
+		json_object_object_add(o, "path", str_or_null(u->path));
+		json_object_object_add(o, "subsystem", str_or_null(u->subsystem));
+	} else if (u->own_connection)
+		json_object_object_add(o, "own_connection", json_object_new_boolean(true));
+	return o;
+}
+
 json_object *device_to_json(const struct device *d)
 {
 	json_object *o = json_object_new_object();
@@ -64,16 +107,10 @@ json_object *device_to_json(const struct device *d)
 	json_object_object_add(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
 	json_object_object_add(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
 	json_object_object_add(o, "vfio_device", str_or_null(d->vfio_dev_name));
-	for (size_t i = 0; i < d->n_in_use; i++) {
-		json_object *u = json_object_new_object();
-		json_object_object_add(u, "kind", json_object_new_string(d->in_use[i].kind));
-		json_object_object_add(u, "name", json_object_new_string(d->in_use[i].name));
-		json_object_object_add(u, "detail", str_or_null(d->in_use[i].detail));
-		if (d->in_use[i].own_connection)
-			json_object_object_add(u, "own_connection", json_object_new_boolean(true));
-		json_object_array_add(inuse, u);
-	}
+	for (size_t i = 0; i < d->n_in_use; i++)
+		json_object_array_add(inuse, in_use_to_json(&d->in_use[i]));
 	json_object_object_add(o, "in_use", inuse);
+	json_object_object_add(o, "in_use_unknown", strv_to_json(d->in_use_unknown));
 	return o;
 }
 
@@ -124,15 +161,24 @@ json_object *kernel_to_json(const struct kernel_info *k)
 	return o;
 }
 
-json_object *status_to_json(const struct host *h, const struct selection *s)
+/* The members of a status before its two lists; shared by status_to_json() and
+ * status_print_json() so that both always print the same document. */
+static json_object *status_head_to_json(const struct host *h)
 {
 	json_object *o = json_object_new_object();
-	json_object *groups = json_object_new_array();
-	json_object *loose = json_object_new_array();
 
 	json_object_object_add(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
 	json_object_object_add(o, "kernel", kernel_to_json(&h->kernel));
 	json_object_object_add(o, "group_count", json_object_new_int((int)h->n_groups));
+	return o;
+}
+
+json_object *status_to_json(const struct host *h, const struct selection *s)
+{
+	json_object *o = status_head_to_json(h);
+	json_object *groups = json_object_new_array();
+	json_object *loose = json_object_new_array();
+
 	for (size_t i = 0; i < s->n_groups; i++)
 		json_object_array_add(groups, group_to_json(s->groups[i]));
 	json_object_object_add(o, "groups", groups);
@@ -149,6 +195,60 @@ void json_print(json_object *o)
 							JSON_C_TO_STRING_NOSLASHESCAPE),
 	      stdout);
 	fputc('\n', stdout);
+}
+
+#define JSON_PRINT_FLAGS                                                                       \
+	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Prints o as json_print() would print it nested `level` deep (two spaces a level): json-c's
+ * pretty printer indents uniformly, and strings never hold a raw newline. */
+static void json_print_nested(json_object *o, int level, FILE *f)
+{
+	static const char spaces[] = "                ";
+	const char *s = json_object_to_json_string_ext(o, JSON_PRINT_FLAGS);
+	size_t indent = 2 * (size_t)level;
+
+	if (indent > sizeof(spaces) - 1)
+		indent = sizeof(spaces) - 1;
+	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+		fwrite(s, 1, (size_t)(nl - s) + 1, f);
+		fwrite(spaces, 1, indent, f);
+	}
+	fputs(s, f);
+}
+
+static void json_print_list_item(json_object *o, bool first, FILE *f)
+{
+	fputs(first ? "\n    " : ",\n    ", f);
+	json_print_nested(o, 2, f);
+	json_object_put(o);
+}
+
+void status_print_json(const struct host *h, const struct selection *s, FILE *f)
+{
+	json_object *head = status_head_to_json(h);
+	bool first = true;
+
+	/* Byte for byte what json_print(status_to_json()) prints, one group or device at a time:
+	 * the whole tree of a host with thousands of functions took tens of megabytes. */
+	fputc('{', f);
+	json_object_object_foreach(head, key, val)
+	{
+		fprintf(f, "%s\n  \"%s\": ", first ? "" : ",", key);
+		if (val)
+			json_print_nested(val, 1, f);
+		else
+			fputs("null", f);
+		first = false;
+	}
+	json_object_put(head);
+	fputs(",\n  \"groups\": [", f);
+	for (size_t i = 0; i < s->n_groups; i++)
+		json_print_list_item(group_to_json(s->groups[i]), i == 0, f);
+	fputs("\n  ],\n  \"devices_without_group\": [", f);
+	for (size_t i = 0; i < s->n_loose; i++)
+		json_print_list_item(device_to_json(s->loose[i]), i == 0, f);
+	fputs("\n  ]\n}\n", f);
 }
 
 /* ---- text ---- */
@@ -229,11 +329,19 @@ static void print_device(const struct device *d, const struct group *g, const st
 			fprintf(f, "  %*s  %s\n", w->addr, "", line);
 #undef ADD
 	}
-	for (size_t i = 0; i < d->n_in_use; i++)
-		fprintf(f, "  %*s  %sin use: %s %s%s%s%s%s\n", w->addr, "", ansi_yellow(o),
-			d->in_use[i].kind, d->in_use[i].name, d->in_use[i].detail ? " (" : "",
-			d->in_use[i].detail ? d->in_use[i].detail : "", d->in_use[i].detail ? ")" : "",
-			ansi_reset(o));
+	for (size_t i = 0; i < d->n_in_use; i++) {
+		const struct in_use *u = &d->in_use[i];
+		fprintf(f, "  %*s  %sin use: %s %s%s%s%s%s", w->addr, "", ansi_yellow(o), u->kind,
+			u->name, u->detail ? " (" : "", u->detail ? u->detail : "",
+			u->detail ? ")" : "", ansi_reset(o));
+		if (u->own_connection)
+			fprintf(f, " %s%s<- your own connection%s", ansi_bold(o), ansi_red(o),
+				ansi_reset(o));
+		fputc('\n', f);
+	}
+	for (size_t i = 0; d->in_use_unknown && d->in_use_unknown[i]; i++)
+		fprintf(f, "  %*s  %sin use unknown: %s%s\n", w->addr, "", ansi_yellow(o),
+			d->in_use_unknown[i], ansi_reset(o));
 	if (o->verbose) {
 		const char *pad = "      ";
 		fprintf(f, "%s%*s  subsystem %04x:%04x, revision %02x, class %06x\n", pad, w->addr - 4,

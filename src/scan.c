@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <pthread.h>
 
 #include "holders.h"
 #include "inuse.h"
@@ -26,6 +27,11 @@ int pci_addr_cmp(const char *a, const char *b)
 	return (x.fn > y.fn) - (x.fn < y.fn);
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static char *read_override(int dirfd)
 {
 	char *s = NULL;
@@ -50,7 +56,8 @@ static void load_driver_state(struct device *d, int dirfd)
 	d->driver_override = read_override(dirfd);
 	free(d->vfio_dev_name);
 	d->vfio_dev_name = NULL;
-	d->vfio_dev = list_dir_at(dirfd, "vfio-dev", &vfio) >= 0;
+	/* vfio-dev/ is created by the VFIO driver's probe: an unbound device has none. */
+	d->vfio_dev = d->driver && list_dir_at(dirfd, "vfio-dev", &vfio) >= 0;
 	if (d->vfio_dev && vfio[0])
 		d->vfio_dev_name = xstrdup(vfio[0]);
 	d->dma = dma_role_classify(d->driver, d->vfio_dev);
@@ -67,21 +74,50 @@ int device_refresh(struct device *d)
 	return 0;
 }
 
-int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
-		const struct scan_options *o)
+/* The kernel prints modalias from the same struct pci_dev fields as the vendor, device,
+ * subsystem_vendor, subsystem_device and class attributes: one read instead of five, which
+ * matters on hosts with thousands of functions. False when modalias is not in the kernel's
+ * exact format, and the caller reads the attributes one by one. */
+static bool ids_from_modalias(struct device *d)
+{
+	unsigned v, dv, sv, sd, bc, sc, pi;
+	int end = -1;
+
+	if (!d->modalias || strlen(d->modalias) != strlen("pci:v00000000d00000000sv00000000"
+							  "sd00000000bc00sc00i00"))
+		return false;
+	if (sscanf(d->modalias, "pci:v%8Xd%8Xsv%8Xsd%8Xbc%2Xsc%2Xi%2X%n", &v, &dv, &sv, &sd, &bc,
+		   &sc, &pi, &end) != 7 ||
+	    end < 0 || d->modalias[end] || v > 0xffff || dv > 0xffff || sv > 0xffff || sd > 0xffff)
+		return false;
+	d->vendor_id = v;
+	d->device_id = dv;
+	d->subsys_vendor_id = sv;
+	d->subsys_device_id = sd;
+	d->class_id = bc << 16 | sc << 8 | pi;
+	d->ids_known = true;
+	return true;
+}
+
+/* Everything device_load() reads from sysfs, and nothing else: safe to run for different
+ * devices in parallel (no names, no modules, no logging). */
+static void device_read(struct device *d, const char *addr, int dirfd)
 {
 	_cleanup_free_ char *group = NULL;
 	unsigned v;
+	int r;
 
 	snprintf(d->addr, sizeof(d->addr), "%s", addr);
-	d->ids_known = read_uint_at(dirfd, "vendor", &d->vendor_id) >= 0;
-	if (read_uint_at(dirfd, "device", &d->device_id) < 0)
-		d->ids_known = false;
-	(void)read_uint_at(dirfd, "subsystem_vendor", &d->subsys_vendor_id);
-	(void)read_uint_at(dirfd, "subsystem_device", &d->subsys_device_id);
-	(void)read_uint_at(dirfd, "class", &d->class_id);
-	(void)read_uint_at(dirfd, "revision", &d->revision);
 	(void)read_text_at(dirfd, "modalias", &d->modalias);
+	if (!ids_from_modalias(d)) {
+		d->ids_known = read_uint_at(dirfd, "vendor", &d->vendor_id) >= 0;
+		if (read_uint_at(dirfd, "device", &d->device_id) < 0)
+			d->ids_known = false;
+		(void)read_uint_at(dirfd, "subsystem_vendor", &d->subsys_vendor_id);
+		(void)read_uint_at(dirfd, "subsystem_device", &d->subsys_device_id);
+		(void)read_uint_at(dirfd, "class", &d->class_id);
+	}
+	(void)read_uint_at(dirfd, "revision", &d->revision);
 	load_driver_state(d, dirfd);
 
 	d->group = -1;
@@ -92,7 +128,9 @@ int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
 			d->group = (int)g;
 	}
 	d->bridge = class_is_bridge(d->class_id);
-	d->boot_vga = read_uint_at(dirfd, "boot_vga", &v) >= 0 && v == 1;
+	/* The kernel shows boot_vga on VGA controllers (class 0300) only. */
+	d->boot_vga =
+	    (d->class_id >> 8) == 0x0300 && read_uint_at(dirfd, "boot_vga", &v) >= 0 && v == 1;
 	if (read_int_at(dirfd, "numa_node", &d->numa_node) < 0)
 		d->numa_node = -1;
 	if (read_text_at(dirfd, "reset_method", &d->reset_method) >= 0 && !*d->reset_method) {
@@ -101,11 +139,18 @@ int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
 	}
 	if (read_link_base_at(dirfd, "physfn", &d->physfn) < 0)
 		d->physfn = NULL;
-	if (read_int_at(dirfd, "sriov_totalvfs", &d->sriov_totalvfs) < 0)
+	/* The sriov_* attributes come together, on PFs only (a VF has physfn instead). */
+	d->sriov_totalvfs = d->sriov_numvfs = -1;
+	r = d->physfn ? -ENOENT : read_int_at(dirfd, "sriov_totalvfs", &d->sriov_totalvfs);
+	if (r < 0)
 		d->sriov_totalvfs = -1;
-	if (read_int_at(dirfd, "sriov_numvfs", &d->sriov_numvfs) < 0)
+	if (r != -ENOENT && read_int_at(dirfd, "sriov_numvfs", &d->sriov_numvfs) < 0)
 		d->sriov_numvfs = -1;
+}
 
+/* The names and modules of a device read by device_read(): libpci and libkmod, one thread. */
+static void device_lookup(struct host *h, struct device *d, const struct scan_options *o)
+{
 	if (o->names && d->ids_known) {
 		d->vendor = names_vendor(h->names, d->vendor_id);
 		d->device = names_device(h->names, d->vendor_id, d->device_id);
@@ -115,13 +160,24 @@ int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
 	if (o->modules && d->modalias) {
 		char *const *mods;
 		if (modctx_lookup(h->mods, d->modalias, &mods) >= 0) {
+			size_t n = strv_length(mods);
 			d->modules_known = true;
-			for (size_t i = 0; mods[i]; i++)
-				strv_push(&d->modules, xstrdup(mods[i]));
+			d->modules = xcalloc(n + 1, sizeof(char *));
+			for (size_t i = 0; i < n; i++)
+				d->modules[i] = xstrdup(mods[i]);
+			/* libkmod answers in modules.order order; show them by name. */
+			qsort(d->modules, n, sizeof(char *), cmp_str_ptr);
 		}
 	}
 	if (!d->modules)
 		d->modules = xcalloc(1, sizeof(char *));
+}
+
+int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
+		const struct scan_options *o)
+{
+	device_read(d, addr, dirfd);
+	device_lookup(h, d, o);
 	return 0;
 }
 
@@ -138,12 +194,7 @@ void device_done(struct device *d)
 	free(d->reset_method);
 	free(d->physfn);
 	free(d->vfio_dev_name);
-	for (size_t i = 0; i < d->n_in_use; i++) {
-		free(d->in_use[i].kind);
-		free(d->in_use[i].name);
-		free(d->in_use[i].detail);
-	}
-	free(d->in_use);
+	inuse_done(d);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -156,6 +207,15 @@ static int cmp_group(const void *a, const void *b)
 {
 	int x = ((const struct group *)a)->number, y = ((const struct group *)b)->number;
 	return (x > y) - (x < y);
+}
+
+static int cmp_holder(const void *a, const void *b)
+{
+	const struct holder *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return strcmp(x->path, y->path);
 }
 
 /* Drivers are few and devices many: resolve drivers/X/module once per driver. */
@@ -183,6 +243,80 @@ static void resolve_driver_modules(struct host *h)
 	}
 }
 
+struct read_job {
+	char **addrs;
+	struct device *devs;
+	bool *present;
+	size_t n;
+	struct group *groups;
+	size_t n_groups;
+	size_t next; /* the next device (then group) to read, shared by the workers */
+};
+
+static void *read_worker(void *arg)
+{
+	struct read_job *j = arg;
+
+	for (;;) {
+		size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+		_cleanup_close_ int fd = -1;
+
+		if (i >= j->n + j->n_groups)
+			return NULL;
+		if (i >= j->n) {
+			struct group *g = &j->groups[i - j->n];
+			if (sysfs_group_type(g->number, &g->type) < 0)
+				g->type = NULL;
+			continue;
+		}
+		if (sysfs_open_device(j->addrs[i], &fd) < 0)
+			continue; /* removed while we looked */
+		device_read(&j->devs[i], j->addrs[i], fd);
+		j->present[i] = true;
+	}
+}
+
+/* Reads the sysfs attributes of every address into a new array (in the order of addrs, less
+ * those that vanished), and the type of every group. That is some twenty system calls a
+ * device and nothing else, so on hosts with hundreds of functions it runs on several threads
+ * (at most one per CPU and per 128 devices, at most 8); the results do not depend on the
+ * number of threads. */
+static struct device *read_devices(char **addrs, struct group *groups, size_t n_groups,
+				   size_t *ret_n)
+{
+	struct read_job j = { .addrs = addrs, .n = strv_length(addrs), .groups = groups,
+			      .n_groups = n_groups };
+	_cleanup_free_ bool *present = xcalloc(j.n + 1, sizeof(bool));
+	pthread_t threads[7];
+	size_t n_threads = 0, want = j.n / 128, n = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	j.devs = xcalloc(j.n + 1, sizeof(struct device));
+	j.present = present;
+	(void)root_prefix(); /* initialised once, before any worker reads it */
+	if (cpus > 0 && want > (size_t)cpus)
+		want = (size_t)cpus;
+	if (want > ELEMENTSOF(threads) + 1)
+		want = ELEMENTSOF(threads) + 1;
+	while (n_threads + 1 < want &&
+	       pthread_create(&threads[n_threads], NULL, read_worker, &j) == 0)
+		n_threads++;
+	read_worker(&j);
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(threads[i], NULL);
+
+	for (size_t i = 0; i < j.n; i++)
+		if (present[i]) {
+			if (n != i)
+				j.devs[n] = j.devs[i];
+			n++;
+		}
+	if (n < j.n)
+		memset(&j.devs[n], 0, (j.n - n) * sizeof(struct device));
+	*ret_n = n;
+	return j.devs;
+}
+
 int host_scan(struct host *h, const struct scan_options *o)
 {
 	_cleanup_strv_free_ char **addrs = NULL;
@@ -201,17 +335,6 @@ int host_scan(struct host *h, const struct scan_options *o)
 	if (r < 0)
 		return log_error_errno(r, "cannot list PCI devices in %s/sys/bus/pci/devices: %m",
 				       root_prefix());
-	h->devices = xcalloc(strv_length(addrs) + 1, sizeof(struct device));
-	for (char **a = addrs; *a; a++) {
-		_cleanup_close_ int fd = -1;
-		if (sysfs_open_device(*a, &fd) < 0)
-			continue; /* removed while we looked */
-		device_load(h, &h->devices[n++], *a, fd, o);
-	}
-	h->n_devices = n;
-	qsort(h->devices, n, sizeof(struct device), cmp_device);
-	resolve_driver_modules(h);
-
 	r = sysfs_iommu_groups(&groups, &n_groups);
 	if (r < 0)
 		log_warning_errno(r, "cannot list IOMMU groups: %m");
@@ -219,12 +342,16 @@ int host_scan(struct host *h, const struct scan_options *o)
 	h->groups = xcalloc(n_groups + 1, sizeof(struct group));
 	h->n_groups = n_groups;
 	for (size_t i = 0; i < n_groups; i++) {
-		struct group *g = &h->groups[i];
-		g->number = groups[i];
-		if (sysfs_group_type(g->number, &g->type) < 0)
-			g->type = NULL;
-		g->holders_state = "not-checked";
+		h->groups[i].number = groups[i];
+		h->groups[i].holders_state = "not-checked";
 	}
+
+	h->devices = read_devices(addrs, h->groups, h->n_groups, &n);
+	h->n_devices = n;
+	for (size_t i = 0; i < n; i++)
+		device_lookup(h, &h->devices[i], o);
+	qsort(h->devices, n, sizeof(struct device), cmp_device);
+	resolve_driver_modules(h);
 	qsort(h->groups, h->n_groups, sizeof(struct group), cmp_group);
 	for (size_t i = 0; i < h->n_devices; i++) {
 		struct device *d = &h->devices[i];
@@ -239,8 +366,14 @@ int host_scan(struct host *h, const struct scan_options *o)
 
 	if (o->in_use)
 		inuse_scan(h);
-	if (o->holders)
+	if (o->holders) {
 		holders_scan(h);
+		/* /proc is listed in directory order: show holders by pid, then node. */
+		for (size_t i = 0; i < h->n_groups; i++)
+			if (h->groups[i].n_holders > 1)
+				qsort(h->groups[i].holders, h->groups[i].n_holders,
+				      sizeof(struct holder), cmp_holder);
+	}
 	return 0;
 }
 
