@@ -3,9 +3,19 @@
 
 #include "model.h"
 
-/* Finds the processes that hold VFIO groups from user space, through /dev/vfio/N,
- * /dev/vfio/noiommu-N or /dev/vfio/devices/vfioX (iommufd), by reading /proc/PID/fd links.
- * Only groups with a VFIO driver bound can be held, so /proc is not scanned at all when no
- * group has one. Fills holders, holders_state and holders_note of the groups. When /proc
- * cannot be read completely (not root), a group nobody visible holds is "unknown". */
+/* The one pass over /proc/PID/fd, serving two questions:
+ * - who holds a VFIO group from user space, through /dev/vfio/N, /dev/vfio/noiommu-N or
+ *   /dev/vfio/devices/vfioX (iommufd): fills holders, holders_state and holders_note of the
+ *   groups with a VFIO driver bound. When /proc cannot be read completely (not root), a group
+ *   nobody visible holds is "unknown".
+ * - which processes have a device node of a PCI device open (device->devnodes, filled by
+ *   inuse_scan()): adds a "devnode" finding {pid, command, path} per node and process, and a
+ *   note to device->in_use_unknown when some processes could not be read.
+ * /proc is not read at all when no group has a VFIO driver and no device has device nodes.
+ * The pass runs at most once per host: inuse_scan() calls it so that in_use is complete, and
+ * sets h->holders_scanned; a later call (host_scan with .holders) then returns at once. */
 int holders_scan(struct host *h);
+
+/* Looks again, now, at who holds VFIO groups (after the kernel said EBUSY, for instance),
+ * replacing the groups' holders; device-node findings are left as they are. */
+int holders_rescan_vfio(struct host *h);

@@ -98,7 +98,7 @@ static char *explain(struct host *h, struct device *d, enum step_kind kind, cons
 	if (err == -EBUSY && d->group >= 0) {
 		struct group *g = host_find_group(h, d->group);
 		/* The kernel says nothing more: look again at who holds the group. */
-		holders_scan(h);
+		holders_rescan_vfio(h);
 		if (g && g->n_holders > 0)
 			return xasprintf("group %d is in use by pid %d (%s) through %s, and the "
 					 "kernel refuses a kernel DMA driver while user space owns "
