@@ -24,9 +24,14 @@ const char *dma_role_to_string(enum dma_role r);
  * 06/04 (PCI-to-PCI), 06/09 (semi-transparent) or 06/07 (CardBus). */
 bool class_is_bridge(unsigned class_id);
 
+/* Whether a member keeps its group from VFIO. With the kernel's DMA ownership checks (5.19+)
+ * every kernel DMA user does, bridges on shpchp included; before them VFIO's own viability
+ * test let any bridge pass whatever its driver. */
+bool device_blocks_vfio(const struct device *d, bool ownership_checks);
+
 /* Fills g->viable, g->vfio_bound and g->blockers (allocated, freed by host_done) from the
- * members' DMA roles: a group is usable by VFIO when no member counts as a kernel DMA user. */
-void group_evaluate(struct group *g);
+ * members: a group is usable by VFIO when no member blocks it. */
+void group_evaluate(struct group *g, bool ownership_checks);
 
 /* Compares kernel releases ("5.19.0-1-amd64" >= "5.19"): true when release >= major.minor. */
 bool kernel_release_at_least(const char *release, int major, int minor);

@@ -373,6 +373,8 @@ static void check_partial_groups(struct host *h, struct plan *p)
 					post = dma_role_classify(p->items[k].to.driver, false);
 			if (post != DMA_KERNEL)
 				continue;
+			if (md->bridge && !h->kernel.dma_ownership_checks)
+				continue; /* old kernels let any bridge pass */
 			if (md->bridge) {
 				/* --group leaves bridges alone: name it, and how to free it. */
 				refuse(p, it->dev, "partial-group",

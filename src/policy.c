@@ -60,7 +60,12 @@ bool class_is_bridge(unsigned class_id)
 	return cls == 0x0604 || cls == 0x0609 || cls == 0x0607;
 }
 
-void group_evaluate(struct group *g)
+bool device_blocks_vfio(const struct device *d, bool ownership_checks)
+{
+	return d->dma == DMA_KERNEL && (ownership_checks || !d->bridge);
+}
+
+void group_evaluate(struct group *g, bool ownership_checks)
 {
 	free(g->blockers);
 	g->blockers = NULL;
@@ -68,7 +73,7 @@ void group_evaluate(struct group *g)
 	g->vfio_bound = false;
 	for (size_t i = 0; i < g->n_devices; i++) {
 		struct device *d = g->devices[i];
-		if (d->dma == DMA_KERNEL) {
+		if (device_blocks_vfio(d, ownership_checks)) {
 			g->blockers = xrealloc(g->blockers, (g->n_blockers + 1) * sizeof(*g->blockers));
 			g->blockers[g->n_blockers++] = d;
 		}

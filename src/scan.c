@@ -362,7 +362,7 @@ int host_scan(struct host *h, const struct scan_options *o)
 		g->devices[g->n_devices++] = d;
 	}
 	for (size_t i = 0; i < h->n_groups; i++)
-		group_evaluate(&h->groups[i]);
+		group_evaluate(&h->groups[i], h->kernel.dma_ownership_checks);
 
 	if (o->in_use)
 		inuse_scan(h);

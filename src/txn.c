@@ -189,7 +189,7 @@ static int check_viable(struct host *h, int group, char **ret_error)
 	for (size_t i = 0; g && i < g->n_devices; i++) {
 		struct device *d = g->devices[i];
 		device_refresh_state(d);
-		if (d->dma == DMA_KERNEL)
+		if (device_blocks_vfio(d, h->kernel.dma_ownership_checks))
 			strv_push(&bad, xasprintf("%s on %s", d->addr, d->driver));
 	}
 	if (bad) {

@@ -53,7 +53,7 @@ static void setup(void)
 		g->devices[g->n_devices++] = &devs[i];
 	}
 	for (size_t i = 0; i < 3; i++)
-		group_evaluate(&groups[i]);
+		group_evaluate(&groups[i], true);
 	memset(&h, 0, sizeof(h));
 	h.devices = devs;
 	h.n_devices = 5;

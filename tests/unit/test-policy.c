@@ -59,7 +59,7 @@ int main(void)
 		struct device c = dev("0000:01:00.1", NULL, false, 0x040300);
 		struct device *m[] = { &a, &b, &c };
 		struct group g = { .number = 3, .devices = m, .n_devices = 3 };
-		group_evaluate(&g);
+		group_evaluate(&g, true);
 		CHECK(g.viable);
 		CHECK(g.n_blockers == 0);
 		CHECK(g.vfio_bound);
@@ -67,15 +67,18 @@ int main(void)
 		free(c.driver);
 		c.driver = xstrdup("snd_hda_intel");
 		c.dma = dma_role_classify(c.driver, false);
-		group_evaluate(&g);
+		group_evaluate(&g, true);
 		CHECK(!g.viable);
 		CHECK(g.n_blockers == 1 && g.blockers[0] == &c);
 
 		free(a.driver);
 		a.driver = xstrdup("shpchp"); /* a bridge on a DMA-using driver does block */
 		a.dma = dma_role_classify(a.driver, false);
-		group_evaluate(&g);
+		group_evaluate(&g, true);
 		CHECK(g.n_blockers == 2 && g.blockers[0] == &a);
+		/* Before the ownership checks VFIO let any bridge pass. */
+		group_evaluate(&g, false);
+		CHECK(g.n_blockers == 1 && g.blockers[0] == &c);
 		free(g.blockers);
 		free(a.driver);
 		free(b.driver);
@@ -85,7 +88,7 @@ int main(void)
 		struct device a = dev("0000:00:02.0", NULL, false, 0x030000);
 		struct device *m[] = { &a };
 		struct group g = { .number = 1, .devices = m, .n_devices = 1 };
-		group_evaluate(&g);
+		group_evaluate(&g, true);
 		CHECK(g.viable && !g.vfio_bound);
 		free(g.blockers);
 	}
