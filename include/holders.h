@@ -16,6 +16,12 @@
  * sets h->holders_scanned; a later call (host_scan with .holders) then returns at once. */
 int holders_scan(struct host *h);
 
+/* For a change about to touch group g: when a VFIO driver is bound and no visible process
+ * holds it, opens /dev/vfio/N to ask the kernel (EBUSY: held, e.g. by a process that kept only
+ * a device descriptor, or lives where /proc does not show it). Opening and closing claims
+ * nothing; status does not do it, so that it never races a VM's own open. */
+void holders_probe_group(struct group *g);
+
 /* Looks again, now, at who holds VFIO groups (after the kernel said EBUSY, for instance),
  * replacing the groups' holders; device-node findings are left as they are. */
 int holders_rescan_vfio(struct host *h);

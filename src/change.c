@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "change.h"
+#include "holders.h"
 #include "policy.h"
 #include "report.h"
 #include "scan.h"
@@ -95,6 +96,12 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	int code;
 
 	rq->journal = &c->journal;
+	for (size_t i = 0; i < n; i++)
+		if (devs[i]->group >= 0) {
+			struct group *g = host_find_group(&c->host, devs[i]->group);
+			if (g)
+				holders_probe_group(g);
+		}
 	plan_build(&c->host, rq, devs, explicit_target, n, &plan);
 
 	if (plan.n_refusals > 0) {
@@ -189,7 +196,7 @@ void change_end(struct change_ctx *c)
 }
 
 static char *describe_command(enum change_kind kind, int argc, char **argv,
-			      const char *driver_arg)
+			      const char *driver_arg, bool group)
 {
 	char *s = xstrdup(change_kind_to_string(kind));
 
@@ -200,6 +207,11 @@ static char *describe_command(enum change_kind kind, int argc, char **argv,
 	}
 	if (driver_arg) {
 		char *t = xasprintf("%s %s", s, driver_arg);
+		free(s);
+		s = t;
+	}
+	if (group) {
+		char *t = xasprintf("%s --group", s);
 		free(s);
 		s = t;
 	}
@@ -234,7 +246,7 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 	_cleanup_free_ struct target *targets = NULL;
 	_cleanup_free_ struct device **devs = NULL;
 	_cleanup_free_ bool *explicit_target = NULL;
-	_cleanup_free_ char *command = describe_command(kind, argc, argv, driver_arg);
+	_cleanup_free_ char *command = describe_command(kind, argc, argv, driver_arg, cli->group);
 	struct driver_choice *choices = NULL;
 	struct change_request rq = { .kind = kind, .group = cli->group, .force = cli->force,
 				     .driver_arg = driver_arg };

@@ -392,3 +392,21 @@ int holders_scan(struct host *h)
 	pass_done(&p);
 	return 0;
 }
+
+void holders_probe_group(struct group *g)
+{
+	_cleanup_free_ char *node = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (!g->vfio_bound || g->n_holders > 0 || g->held_unseen)
+		return;
+	node = xasprintf("%s/dev/vfio/%d", root_prefix(), g->number);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != EBUSY)
+		return;
+	g->held_unseen = true;
+	g->holders_state = "unknown";
+	free(g->holders_note);
+	g->holders_note = xstrdup("held by a process devown cannot see (another user or mount "
+				  "namespace, or only a device descriptor open)");
+}

@@ -255,6 +255,23 @@ static void plan_bind_item(struct host *h, const struct change_request *rq, stru
 			it->note = xstrdup("bridge, left alone (VFIO does not take bridges)");
 		return;
 	}
+	if (d->bridge && !streq_ptr(d->driver, c->driver) &&
+	    (!it->explicit_target || driver_is_dma_managed(d->driver))) {
+		/* Moving a bridge off pcieport stops hotplug, AER and power management below it and
+		 * never helps VFIO; a whole-group move leaves every bridge alone. */
+		it->action = ACT_SKIP;
+		if (it->explicit_target) {
+			_cleanup_free_ char *w = who(d);
+			it->note = xstrdup("refused: a bridge");
+			refuse(p, d, "bridge",
+			       xasprintf("refusing to bind %s to %s: it is a bridge on %s, which "
+					 "never keeps a group from VFIO; without it, hotplug, AER and "
+					 "power management stop for everything below it",
+					 w, c->driver, d->driver));
+		} else
+			it->note = xstrdup("bridge, left alone");
+		return;
+	}
 	if (streq_ptr(d->driver, c->driver)) {
 		it->action = ACT_NONE;
 		it->note = xasprintf("already bound to %s", c->driver);

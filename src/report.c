@@ -41,8 +41,14 @@ void report_items_text(const struct plan *p, bool dry_run, FILE *f)
 	for (size_t i = 0; i < p->n_items; i++) {
 		const struct item *it = &p->items[i];
 		switch (it->action) {
-		case ACT_BIND:
 		case ACT_UNBIND:
+			if (!it->from.driver) {
+				fprintf(f, "%s: %s unbound (driver_override none)\n", it->dev->addr,
+					dry_run ? "would be parked" : "parked");
+				break;
+			}
+			/* fall through */
+		case ACT_BIND:
 		case ACT_RESTORE:
 			fprintf(f, "%s: %s%s -> %s\n", it->dev->addr, dry_run ? "would move " : "",
 				nodrv(it->from.driver), nodrv(it->to.driver));

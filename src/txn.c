@@ -254,6 +254,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	_cleanup_strv_free_ char **addrs = NULL;
 	_cleanup_free_ bool *touched = NULL, *checked = NULL;
 	struct journal before = { 0 };
+	size_t stuck = (size_t)-1; /* an item whose write is still blocked in the kernel */
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -330,6 +331,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 			}
 			touched[idx] = true;
 			r = do_write(st->kind, it->dev->addr, st->arg);
+			if (r == -ETIMEDOUT)
+				stuck = idx;
 			if (r < 0) {
 				_cleanup_free_ char *why =
 					explain(h, it->dev, st->kind, st->arg, r, timeout_ms);
@@ -419,6 +422,16 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	for (size_t i = p->n_items; i-- > 0;) {
 		if (!touched[i])
 			continue;
+		if (i == stuck) {
+			/* Reading or writing its attributes would block devown too (REFERENCE.md
+			 * section 2): leave it, say so. */
+			strv_push(&out->differs,
+				  xasprintf("%s: a write is still blocked in the kernel; left as it is "
+					    "(was %s, driver_override %s)",
+					    p->items[i].dev->addr, nodrv(p->items[i].from.driver),
+					    noovr(p->items[i].from.driver_override)));
+			continue;
+		}
 		(void)undo_device(&p->items[i], out);
 	}
 	if (out->differs) {

@@ -210,6 +210,17 @@ int main(void)
 		CHECK(has_refusal(&r.p, "bridge", "pcieport"));
 		run_done(&r);
 	}
+	/* Bridges stay on pcieport whatever the driver: skipped by --group, refused by name. */
+	{
+		const char *t[] = { "01:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "pci-stub", true, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_SKIP);
+		run_done(&r);
+		const char *tb[] = { "00:1c.0" };
+		CHECK(run(&r, CHANGE_BIND, tb, 1, "pci-stub", false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "bridge", "pcieport"));
+		run_done(&r);
+	}
 	/* Idempotence: already bound, nothing to do. */
 	{
 		const char *t[] = { "03:00.0" };
