@@ -37,6 +37,7 @@ class Scenario:
     timeout: int = 120
     source: str = None
     when: object = None  # kernel -> bool; None: every kernel
+    own_guest: bool = False  # runs alone in a boot of its own (it may take the kernel down)
 
     def applies(self, kernel):
         return self.when is None or self.when(kernel)
@@ -45,10 +46,10 @@ class Scenario:
 SCENARIOS = []
 
 
-def scenario(name, guest=None, timeout=120, source=None, when=None):
+def scenario(name, guest=None, timeout=120, source=None, when=None, own_guest=False):
     def deco(fn):
         SCENARIOS.append(Scenario(name, textwrap.dedent(guest).strip() if guest is not None else None,
-                                  fn, timeout, source, when))
+                                  fn, timeout, source, when, own_guest))
         return fn
     return deco
 
@@ -60,6 +61,7 @@ class Context:
     records: dict
     ends: dict
     modules_dir: str
+    console: str = ""  # the guest's console (own-guest scenarios: where an oops shows)
     _aliases: tuple = None
 
     def env(self):
@@ -757,7 +759,7 @@ def evaluate(ctx, selected, began, ended):
     for s in SCENARIOS:
         if not s.applies(ctx.kernel):
             continue
-        if s.guest is not None and s.name not in guest_names:
+        if s.own_guest or (s.guest is not None and s.name not in guest_names):
             continue
         src = s.source or s.name
         t = T(ctx, s.name, ctx.records.get(src, {}))
@@ -786,4 +788,18 @@ def evaluate(ctx, selected, began, ended):
                 t.note("guest output:\n" + t.text("_log").strip()[-1500:])
         out.append((s.name, not t.problems, t.problems, t.notes, secs))
     return out
+def evaluate_own(ctx, s, began):
+    """(name, ok, problems, notes, seconds) of a scenario that ran in a guest of its own. Its
+    check runs whether or not the guest survived: it may be about how the kernel died."""
+    t = T(ctx, s.name, ctx.records.get(s.name, {}))
+    if not began:
+        t.fail("the guest never started (no BEGIN marker on the results port)")
+    else:
+        try:
+            s.check(t)
+        except Exception:
+            t.fail("check raised:\n" + traceback.format_exc(limit=3).strip())
+    return (s.name, not t.problems, t.problems, t.notes, None)
+
+
 import scenarios_change  # noqa: E402,F401  (the commands that change ownership)

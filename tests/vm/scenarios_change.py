@@ -505,3 +505,49 @@ def _(t):
     t.eq(t.rc("user-dry"), 0, "bind --dry-run as a normal user: exit status (stderr %r)" % (t.err("user-dry") or "")[:300])
     same_state(t, "before", "after", "after bad input")
     t.eq(journal(t, "journal"), None, "journal after bad input")
+
+
+@scenario("old-kernel-crash", own_guest=True, timeout=150, when=lambda k: not k.ownership_checks,
+          guest=PRELUDE + r'''
+    # Debian 11's 5.10 has no DMA ownership checks (REFERENCE.md section 1): with a group held,
+    # binding a kernel DMA driver to a member oopses in VFIO's group notifier. devown must refuse
+    # the same change before the kernel sees it.
+    state before "$MF0" "$MF1"
+    run bind devown bind --group "$MF0" vfio-pci
+    run park devown unbind "$MF1"
+    hold hold "$MF0_GROUP"
+    run status devown status --json "$MF0_GROUP"
+    run refused devown bind "$MF1" e1000e
+    run refused-force devown bind "$MF1" e1000e --force
+    run refused-restore devown restore "$MF1"
+    state after-refusals "$MF0" "$MF1"
+    dmesg > "$T/dmesg-before"
+    rec dmesg-before "$T/dmesg-before"
+    recs raw-start 1
+    echo > "/sys/bus/pci/devices/$MF1/driver_override"
+    echo "$MF1" > /sys/bus/pci/drivers/e1000e/bind
+    recs raw-survived 1
+''')
+def _(t):
+    e = t.env
+    t.eq(t.rc("bind"), 0, "bind --group: exit status (stderr %r)" % (t.err("bind") or "")[:300])
+    t.eq(t.rc("park"), 0, "unbind MF1: exit status")
+    if not t.expect("ready" in (t.text("hold.ready") or ""), "vfio-hold did not get ready: %r" % t.text("hold.ready")):
+        return
+    pid = t.vfio_line("hold").get("pid", "?")
+    st = t.json("status", "status --json GROUP (held, 5.10)")
+    if st:
+        t.eq(st.get("kernel", {}).get("dma_ownership_checks"), False, "kernel.dma_ownership_checks on 5.10")
+    for step in ("refused", "refused-force", "refused-restore"):
+        refused(t, step, "%s: kernel DMA driver into the held group on 5.10" % step, None,
+                ("pid %s (vfio-hold)" % pid, "crash"))
+    t.eq(states(t, "after-refusals").get(e.get("MF1")), (None, "none"), "MF1 untouched by the refusals")
+    bad = re.compile(r"\bBUG\b|Oops|general protection|Call Trace")
+    before = t.text("dmesg-before") or ""
+    t.eq([x for x in before.splitlines() if bad.search(x)], [], "kernel log after devown's refusals")
+    t.eq(t.text("raw-start"), "1", "the raw write was reached")
+    # The raw write: the kernel hits the BUG_ON in vfio_iommu_group_notifier and the writer dies.
+    t.expect(t.text("raw-survived") is None, "the raw e1000e bind did not kill the writer")
+    t.expect(re.search(r"kernel BUG at|BUG:|Oops", t.ctx.console or ""),
+             "the console shows no BUG or Oops after the raw write:\n%s" % (t.ctx.console or "")[-1200:])
+    t.expect("vfio" in (t.ctx.console or ""), "the oops does not point at VFIO")
