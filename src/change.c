@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+
 #include "change.h"
+#include "config.h"
 #include "holders.h"
 #include "policy.h"
 #include "report.h"
@@ -36,6 +39,23 @@ static char *join(char **v)
 	return s;
 }
 
+/* A run that stopped before it could plan: the message on stderr and, with --json, a document
+ * that scripts can read ("result": "failed", "error": the same words). */
+static int fail_early(struct change_ctx *c, const char *fmt, ...) _printf_(2, 3);
+static int fail_early(struct change_ctx *c, const char *fmt, ...)
+{
+	struct plan empty = { .kind = c->kind };
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	log_error("%s", msg);
+	return finish(c, &empty, RESULT_FAILED, msg, NULL, EXIT_FAILED);
+}
+
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
 		 const char *driver_arg, const struct cli *cli)
 {
@@ -49,41 +69,37 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	c->driver_arg = driver_arg;
 	c->lock_fd = -1;
 
-	if (!cli->dry_run && geteuid() != 0) {
-		log_error("changing who owns a device needs root: run it with sudo, or add "
-			  "--dry-run to see what it would do");
-		return EXIT_FAILED;
-	}
+	if (!cli->dry_run && geteuid() != 0)
+		return fail_early(c, "changing who owns a device needs root: run it with sudo, or "
+				     "add --dry-run to see what it would do");
 	sysfs_set_write_timeout(cli->timeout_ms);
 	if (!cli->dry_run) {
 		_cleanup_free_ char *holder = NULL;
 		r = lock_take(cli->timeout_ms, &c->lock_fd, &holder);
-		if (r == -EBUSY) {
-			log_error("another devown (%s) is still changing devices; gave up after %d s "
-				  "(--timeout)",
-				  holder ? holder : "pid unknown", (cli->timeout_ms + 999) / 1000);
-			return EXIT_FAILED;
-		}
+		if (r == -EBUSY)
+			return fail_early(c, "another devown (%s) is still changing devices; gave up "
+					     "after %d s (--timeout)",
+					  holder ? holder : "pid unknown",
+					  (cli->timeout_ms + 999) / 1000);
 		if (r < 0)
-			return EXIT_FAILED;
+			return fail_early(c, "cannot take the lock under %s: %s", DEVOWN_RUNDIR,
+					  strerror(-r));
 	}
 
 	if (journal_load(&c->journal) < 0)
-		return EXIT_FAILED;
+		return fail_early(c, "cannot read the journal under %s", DEVOWN_RUNDIR);
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
 		_cleanup_free_ char *list = join(c->journal.txn_devices);
-		if (kind != CHANGE_RESTORE) {
-			log_error("a previous devown (pid %d, '%s') was interrupted while changing "
-				  "%s; run 'devown restore' to put them back first",
-				  c->journal.txn_pid, c->journal.txn_command, list);
-			return EXIT_FAILED;
-		}
+		if (kind != CHANGE_RESTORE)
+			return fail_early(c, "a previous devown (pid %d, '%s') was interrupted while "
+					     "changing %s; run 'devown restore' to put them back first",
+					  c->journal.txn_pid, c->journal.txn_command, list);
 		log_notice("finishing the job of an interrupted devown (pid %d, '%s')",
 			   c->journal.txn_pid, c->journal.txn_command);
 	}
 
 	if (host_scan(&c->host, &so) < 0)
-		return EXIT_FAILED;
+		return fail_early(c, "cannot read the PCI devices of this host");
 	return -1;
 }
 
