@@ -1,3 +1,0 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
-#pragma once
-/* The configuration of devown apply (being written). */
