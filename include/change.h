@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <json-c/json.h>
+
 #include "commands.h"
 #include "journal.h"
 #include "model.h"
@@ -26,6 +28,11 @@ struct change_ctx {
 	struct host host;
 	struct journal journal;
 	int lock_fd;
+	/* Set by apply after change_begin: the JSON report's "command" (NULL: the change kind),
+	 * and a hook that adds the caller's own keys to the report before it is printed. */
+	const char *json_command;
+	void (*amend_json)(void *userdata, json_object *report);
+	void *userdata;
 };
 
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
