@@ -14,12 +14,14 @@ enum {
 	OPT_DRY_RUN = 1 << 3,
 	OPT_FORCE = 1 << 4,
 	OPT_TIMEOUT = 1 << 5,
+	OPT_DEVICE = 1 << 6,
 };
 
 struct cli {
 	unsigned given; /* OPT_* the user gave */
 	bool group, dry_run, force;
 	int timeout_ms;
+	const char *device; /* apply --device: the PCI address udev saw appear */
 	struct output_options out;
 };
 

@@ -26,7 +26,7 @@ static const struct command commands[] = {
 	  "TARGET...", "detach devices and keep them unbound until restored" },
 	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT, "[TARGET...]",
 	  "give devices back the driver and override they had before devown" },
-	{ "apply", 0, -1, cmd_apply, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT, "[FILE...]",
+	{ "apply", 0, -1, cmd_apply, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE, "[FILE...]",
 	  "bring devices to the state the configuration names" },
 	{ "export", 0, 0, cmd_export, OPT_JSON, "",
 	  "print the devices devown manages as configuration for apply" },
@@ -40,7 +40,7 @@ struct option_doc {
 	const char *arg, *help;
 };
 
-enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR };
+enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE };
 
 static const struct option_doc option_docs[] = {
 	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
@@ -50,9 +50,11 @@ static const struct option_doc option_docs[] = {
 	{ "dry-run", 'n', no_argument, OPT_DRY_RUN, NULL,
 	  "print the plan and whether it would go ahead; change nothing" },
 	{ "force", 'f', no_argument, OPT_FORCE, NULL,
-	  "take devices the host is using (never overrides a held group)" },
+	  "take devices the host is using, or bind a driver that does not claim the device (never overrides a held group)" },
 	{ "timeout", ARG_TIMEOUT, required_argument, OPT_TIMEOUT, "SEC",
 	  "bound for blocking writes, waits and the lock (default 10)" },
+	{ "device", ARG_DEVICE, required_argument, OPT_DEVICE, "ADDR",
+	  "apply: only the entries that concern this device (for udev)" },
 	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
 	{ "help", 'h', no_argument, 0, NULL, "show this help" },
 	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
@@ -149,6 +151,10 @@ int main(int argc, char **argv)
 			cli.timeout_ms = (int)(s * 1000);
 			break;
 		}
+		case ARG_DEVICE:
+			cli.given |= OPT_DEVICE;
+			cli.device = optarg;
+			break;
 		case ARG_NO_COLOR:
 			no_color = true;
 			break;
