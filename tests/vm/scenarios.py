@@ -24,6 +24,7 @@ import fnmatch
 import json
 import os
 import re
+import sys
 import textwrap
 import traceback
 from dataclasses import dataclass
@@ -803,3 +804,5 @@ def evaluate_own(ctx, s, began):
 
 
 import scenarios_change  # noqa: E402,F401  (the commands that change ownership)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apply"))
+import vm_apply  # noqa: E402,F401  (apply: configuration, mismatch, the boot path)
