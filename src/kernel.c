@@ -9,11 +9,29 @@
 
 enum { SYM_CLAIM = 1, SYM_NOTIFIER = 2 };
 
+/* Whether a kallsyms excerpt names the symbol as a whole: " name" followed by a newline, or by
+ * a tab and the module that holds it ("\t[vfio]": VFIO is a module on most distributions).
+ * at_eof also accepts the name at the very end of the data. */
+static bool has_symbol(const char *buf, size_t len, const char *name, bool at_eof)
+{
+	const char *p = buf, *end = buf + len;
+	size_t n = strlen(name);
+
+	while ((p = memmem(p, (size_t)(end - p), name, n))) {
+		const char *after = p + n;
+		if (p > buf && p[-1] == ' ' &&
+		    (after == end ? at_eof : (*after == '\n' || *after == '\t')))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /* Streams kallsyms looking for whole symbol names; kallsyms is megabytes, so no line parsing. */
 static int scan_kallsyms(unsigned *ret)
 {
-	static const char *const needles[] = { " iommu_group_claim_dma_owner\n",
-					       " vfio_iommu_group_notifier\n" };
+	static const char *const names[] = { "iommu_group_claim_dma_owner",
+					     "vfio_iommu_group_notifier" };
 	_cleanup_free_ char *p = root_path("/proc/kallsyms");
 	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
 	enum { CHUNK = 256 * 1024, KEEP = 64 };
@@ -25,17 +43,22 @@ static int scan_kallsyms(unsigned *ret)
 	if (fd < 0)
 		return -errno;
 	buf = xmalloc(CHUNK + KEEP + 1);
-	while ((n = read(fd, buf + have, CHUNK)) > 0) {
-		size_t len = have + (size_t)n;
-		for (size_t i = 0; i < ELEMENTSOF(needles); i++)
-			if (memmem(buf, len, needles[i], strlen(needles[i])))
+	for (;;) {
+		size_t len;
+
+		n = read(fd, buf + have, CHUNK);
+		if (n < 0)
+			return -errno;
+		len = have + (size_t)n;
+		for (size_t i = 0; i < ELEMENTSOF(names); i++)
+			if (has_symbol(buf, len, names[i], n == 0))
 				found |= 1u << i;
+		if (n == 0)
+			break;
 		/* Keep a tail so that a name split across reads is still found. */
 		have = len < KEEP ? len : KEEP;
 		memmove(buf, buf + len - have, have);
 	}
-	if (n < 0)
-		return -errno;
 	*ret = found;
 	return 0;
 }
