@@ -111,5 +111,14 @@ char *names_device(struct names *n, unsigned vendor, unsigned device)
 
 char *names_class(struct names *n, unsigned class_id)
 {
-	return lookup(n, PCI_LOOKUP_CLASS, class_id >> 8, 0);
+	unsigned cls = class_id >> 8;
+	char *s = lookup(n, PCI_LOOKUP_CLASS, cls, 0);
+	char suffix[16];
+
+	/* When pci.ids knows the base class but not the subclass, libpci appends the number
+	 * (" [0c80]") even with PCI_LOOKUP_NO_NUMBERS: keep the name alone. */
+	snprintf(suffix, sizeof(suffix), " [%04x]", cls);
+	if (s && endswith(s, suffix))
+		s[strlen(s) - strlen(suffix)] = '\0';
+	return s;
 }
