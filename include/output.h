@@ -32,6 +32,10 @@ json_object *status_to_json(const struct host *h, const struct selection *s);
 /* Prints a JSON object to stdout, pretty, with a final newline. */
 void json_print(json_object *o);
 
+/* Prints exactly what json_print(status_to_json(h, s)) prints, building one group or device
+ * at a time so that memory stays flat however many devices the host has. */
+void status_print_json(const struct host *h, const struct selection *s, FILE *f);
+
 /* The text view of a status. */
 void status_print_text(const struct host *h, const struct selection *s,
 		       const struct output_options *o, FILE *f);

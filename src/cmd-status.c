@@ -25,11 +25,9 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	} else
 		selection_all(&h, &sel);
 
-	if (cli->out.json) {
-		json_object *o = status_to_json(&h, &sel);
-		json_print(o);
-		json_object_put(o);
-	} else
+	if (cli->out.json)
+		status_print_json(&h, &sel, stdout);
+	else
 		status_print_text(&h, &sel, &cli->out, stdout);
 
 	selection_done(&sel);

@@ -91,11 +91,15 @@ void selection_all(struct host *h, struct selection *ret)
 {
 	struct selection s = { 0 };
 
+	/* Every group and device once, already in order: no duplicate checks (they made this
+	 * quadratic in the number of groups). */
+	s.groups = xcalloc(h->n_groups + 1, sizeof(*s.groups));
 	for (size_t i = 0; i < h->n_groups; i++)
-		add_group(&s, &h->groups[i]);
+		s.groups[s.n_groups++] = &h->groups[i];
+	s.loose = xcalloc(h->n_devices + 1, sizeof(*s.loose));
 	for (size_t i = 0; i < h->n_devices; i++)
 		if (h->devices[i].group < 0 || !host_find_group(h, h->devices[i].group))
-			add_loose(&s, &h->devices[i]);
+			s.loose[s.n_loose++] = &h->devices[i];
 	*ret = s;
 }
 
