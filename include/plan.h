@@ -54,6 +54,7 @@ enum step_kind {
 	STEP_BIND,
 	STEP_WAIT_VFIO,
 	STEP_CHECK_VIABLE,
+	STEP_PROBE, /* restore of a device that had no driver: let the kernel pick, as at boot */
 };
 const char *step_kind_to_string(enum step_kind k);
 

@@ -15,10 +15,11 @@ bool root_is_fake(void);
 /* Returns root_prefix() + abs (abs starts with '/'); caller frees. */
 char *root_path(const char *abs);
 
-/* Reads a whole small file relative to dirfd (AT_FDCWD with an absolute, already prefixed path
- * works too), strips trailing whitespace. Caller frees *ret. Returns 0 or -errno. */
+/* Reads a sysfs attribute relative to dirfd (AT_FDCWD with an absolute, already prefixed path
+ * works too) in one read(), strips trailing whitespace. Caller frees *ret. Returns 0 or
+ * -errno. */
 int read_text_at(int dirfd, const char *name, char **ret);
-/* Same for a path under the root ("/proc/swaps"). */
+/* Same for a small file under the root ("/proc/sys/kernel/osrelease"), read to its end. */
 int read_root_text(const char *abs, char **ret);
 /* Reads an attribute that holds a number (hex with 0x, or decimal). */
 int read_uint_at(int dirfd, const char *name, unsigned *ret);
@@ -59,6 +60,8 @@ unsigned sysfs_write_count(void);
 int sysfs_set_override(const char *addr, const char *value); /* NULL clears it */
 int sysfs_unbind(const char *addr, const char *driver);
 int sysfs_bind(const char *addr, const char *driver);
+/* Asks the kernel to find a driver for the device (drivers_probe); hides most errors. */
+int sysfs_probe(const char *addr);
 
 /* Kernel modules as sysfs shows them. */
 bool sysfs_module_loaded(const char *module);

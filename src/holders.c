@@ -223,7 +223,8 @@ static int cmp_hit(const void *a, const void *b)
 
 static void report_hits(struct pass *p)
 {
-	qsort(p->hits, p->n_hits, sizeof(struct hit), cmp_hit);
+	if (p->n_hits > 1)
+		qsort(p->hits, p->n_hits, sizeof(struct hit), cmp_hit);
 	for (size_t i = 0; i < p->n_hits; i++) {
 		const struct hit *x = &p->hits[i];
 		_cleanup_free_ char *detail = NULL;
@@ -369,8 +370,10 @@ int holders_scan(struct host *h)
 			p.by_dev[k].d = p.by_path[k].d = &h->devices[i];
 			p.by_dev[k].n = p.by_path[k].n = &h->devices[i].devnodes[j];
 		}
-	qsort(p.by_dev, p.n_watch, sizeof(struct watch), cmp_by_dev);
-	qsort(p.by_path, p.n_watch, sizeof(struct watch), cmp_by_path);
+	if (p.n_watch > 1) {
+		qsort(p.by_dev, p.n_watch, sizeof(struct watch), cmp_by_dev);
+		qsort(p.by_path, p.n_watch, sizeof(struct watch), cmp_by_path);
+	}
 
 	h->holders_scanned = true;
 	r = walk_proc(&p, &unreadable);

@@ -26,8 +26,8 @@ const char *item_action_to_string(enum item_action a)
 
 const char *step_kind_to_string(enum step_kind k)
 {
-	static const char *const names[] = { "load-module", "set-override", "unbind",
-					     "bind",        "wait-vfio",    "check-viable" };
+	static const char *const names[] = { "load-module", "set-override", "unbind", "bind",
+					     "wait-vfio",   "check-viable", "probe" };
 	return names[k];
 }
 
@@ -467,6 +467,11 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 			size_t n = move_sequence(&it->from, &it->to, seq);
 			for (size_t k = 0; k < n; k++)
 				add_step(p, seq[k].kind, it, seq[k].arg, -1);
+			/* It had no driver because none was loaded yet when devown took it (at
+			 * boot, say): give the kernel the choice it would have made then
+			 * (REFERENCE.md section 2). An original override keeps its meaning. */
+			if (!it->to.driver && !it->to.driver_override)
+				add_step(p, STEP_PROBE, it, NULL, -1);
 			break;
 		}
 		case ACT_NONE:

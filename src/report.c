@@ -32,6 +32,10 @@ void report_plan_text(const struct plan *p, FILE *f)
 		case STEP_CHECK_VIABLE:
 			fprintf(f, "  group %d: check that VFIO can use the group\n", s->group);
 			break;
+		case STEP_PROBE:
+			fprintf(f, "  %s: let the kernel probe a driver (it had none before devown)\n",
+				who);
+			break;
 		}
 	}
 }
@@ -134,6 +138,8 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 					       s->arg ? json_object_new_string(s->arg) : NULL);
 		else if (s->kind == STEP_UNBIND || s->kind == STEP_BIND)
 			json_object_object_add(st, "driver", json_object_new_string(s->arg));
+		else if (s->kind == STEP_PROBE)
+			;
 		else
 			json_object_object_add(st, "group", json_object_new_int(s->group));
 		json_object_array_add(steps, st);

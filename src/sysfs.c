@@ -31,7 +31,8 @@ bool root_is_fake(void) { return *root_prefix() != '\0'; }
 
 char *root_path(const char *abs) { return xasprintf("%s%s", root_prefix(), abs); }
 
-int read_text_at(int dirfd, const char *name, char **ret)
+/* sysfs hands out a whole attribute in one read(); procfs files may come in pieces. */
+static int read_text(int dirfd, const char *name, char **ret, bool one_read)
 {
 	_cleanup_close_ int fd = -1;
 	char buf[4096];
@@ -41,10 +42,9 @@ int read_text_at(int dirfd, const char *name, char **ret)
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	/* sysfs attributes fit in a page; loop anyway for procfs files read the same way. */
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
 		len += (size_t)n;
-		if (len == sizeof(buf) - 1)
+		if (len == sizeof(buf) - 1 || one_read)
 			break;
 	}
 	if (n < 0)
@@ -56,10 +56,15 @@ int read_text_at(int dirfd, const char *name, char **ret)
 	return 0;
 }
 
+int read_text_at(int dirfd, const char *name, char **ret)
+{
+	return read_text(dirfd, name, ret, true);
+}
+
 int read_root_text(const char *abs, char **ret)
 {
 	_cleanup_free_ char *p = root_path(abs);
-	return read_text_at(AT_FDCWD, p, ret);
+	return read_text(AT_FDCWD, p, ret, !startswith(abs, "/proc/"));
 }
 
 int read_uint_at(int dirfd, const char *name, unsigned *ret)
@@ -401,6 +406,8 @@ int sysfs_unbind(const char *addr, const char *driver)
 	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/drivers/%s/unbind", driver);
 	return sysfs_write(p, addr);
 }
+
+int sysfs_probe(const char *addr) { return sysfs_write("/sys/bus/pci/drivers_probe", addr); }
 
 int sysfs_bind(const char *addr, const char *driver)
 {

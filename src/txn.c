@@ -126,6 +126,8 @@ static int do_write(enum step_kind kind, const char *addr, const char *arg)
 		return sysfs_unbind(addr, arg);
 	case STEP_BIND:
 		return sysfs_bind(addr, arg);
+	case STEP_PROBE:
+		return sysfs_probe(addr);
 	default:
 		return -EINVAL;
 	}
@@ -172,6 +174,15 @@ static void resolve_loaded_driver(struct plan *p, const char *module)
 			}
 		free(old);
 	}
+}
+
+/* Whether the plan lets the kernel pick the device's driver. */
+static bool probed(const struct plan *p, const struct item *it)
+{
+	for (size_t k = 0; k < p->n_steps; k++)
+		if (p->steps[k].kind == STEP_PROBE && p->steps[k].item == it)
+			return true;
+	return false;
 }
 
 /* The override a device must read back once its item is done. */
@@ -307,7 +318,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 			break;
 		case STEP_SET_OVERRIDE:
 		case STEP_UNBIND:
-		case STEP_BIND: {
+		case STEP_BIND:
+		case STEP_PROBE: {
 			size_t idx = (size_t)(it - p->items);
 			if (!checked[idx]) {
 				/* Identity right before acting: the device we planned for, in the
@@ -336,7 +348,11 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 			if (r < 0) {
 				_cleanup_free_ char *why =
 					explain(h, it->dev, st->kind, st->arg, r, timeout_ms);
-				if (st->kind == STEP_SET_OVERRIDE)
+				if (st->kind == STEP_PROBE)
+					out->error = xasprintf("could not ask the kernel to probe "
+							       "%s: %s",
+							       it->dev->addr, why);
+				else if (st->kind == STEP_SET_OVERRIDE)
 					out->error = xasprintf("could not set driver_override of %s "
 							       "to %s: %s",
 							       it->dev->addr, noovr(st->arg), why);
@@ -382,6 +398,14 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		if (!touched[i])
 			continue;
 		live_read(it->dev->addr, &l);
+		if (probed(p, it)) {
+			/* Whatever the kernel chose is the answer; the override must be clear. */
+			if (l.driver_override)
+				out->error = xasprintf("%s kept driver_override %s after restore",
+						       it->dev->addr, l.driver_override);
+			live_done(&l);
+			continue;
+		}
 		if (!streq_ptr(l.driver, it->to.driver) ||
 		    !streq_ptr(l.driver_override, final_override(it)))
 			out->error = xasprintf("%s ended on %s with driver_override %s, not %s with "
@@ -407,8 +431,9 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				   noovr(final_override(it)));
 			/* A device back in its original state needs no journal entry. */
 			e = journal_find(j, it->dev->addr);
-			if (e && streq_ptr(e->driver, it->to.driver) &&
-			    streq_ptr(e->driver_override, final_override(it)))
+			if (e && (it->action == ACT_RESTORE ||
+				  (streq_ptr(e->driver, it->to.driver) &&
+				   streq_ptr(e->driver_override, final_override(it)))))
 				journal_remove(j, it->dev->addr);
 		}
 		journal_end(j);

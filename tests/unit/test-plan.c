@@ -372,6 +372,19 @@ int main(void)
 			run_done(&r);
 		}
 	}
+	/* Restore of a device that had no driver: the kernel probes one, as at boot. */
+	{
+		const char *t[] = { "03:00.0" };
+		struct journal j2 = { 0 };
+		journal_add(&j2, "0000:03:00.0", 0x8086, 0x10d3, NULL, NULL, 3, "apply");
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j2) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "unbind:0000:03:00.0:vfio-pci set-override:0000:03:00.0:- "
+			       "probe:0000:03:00.0:-");
+		free(s);
+		run_done(&r);
+		journal_done(&j2);
+	}
 	/* Unknown targets. */
 	{
 		const char *t[] = { "0000:09:00.0" };

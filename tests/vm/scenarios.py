@@ -631,7 +631,9 @@ def _(t):
     t.eq(t.vfio_line("second").get("error"), "EBUSY", "second open of /dev/vfio/%d while held" % g)
     t.eq(t.write_errno("bind-override"), "ENODEV", "e1000e/bind while held, override vfio-pci")
     t.eq(t.write_errno("clear-override"), None, "clearing the override while held")
-    t.eq(t.write_errno("bind-bound"), "EBUSY", "e1000e/bind while held, bound to vfio-pci")
+    # 5.10's driver core answers ENODEV for a device that is already bound; later ones EBUSY.
+    t.eq(t.write_errno("bind-bound"), "EBUSY" if t.kernel.ownership_checks else "ENODEV",
+         "e1000e/bind while held, bound to vfio-pci")
     t.eq(t.drv("drv-bound"), "vfio-pci", "driver after the refused e1000e/bind")
     check_status(t, t.json("released"), t.truth("truth-released"), "status --json GROUP (holder gone)",
                  groups=[g])
@@ -700,11 +702,16 @@ def _(t):
     # BR_B still on e1000: devown and the kernel must agree the group is not viable.
     check_status(t, t.json("blocked"), t.truth("t-blocked"), "status --json GROUP (a member on e1000)", groups=[g])
     t.eq(t.vfio_line("k-blocked").get("viable"), "0", "kernel viability with a member on e1000")
-    t.eq(t.vfio_line("nohold").get("error"), "EPERM", "holding a group that is not viable")
+    if t.kernel.ownership_checks:
+        t.eq(t.vfio_line("nohold").get("error"), "EPERM", "holding a group that is not viable")
+    else:
+        # 5.10 lets SET_CONTAINER through on a group that is not viable (seen in QEMU).
+        t.note("5.10: holding a group that is not viable: %r" % t.vfio_line("nohold"))
     bridge = t.json("bridge", "status --json GROUP (endpoints off, bridge on %s)" % brdrv)
     check_status(t, bridge, t.truth("t-bridge"), "status --json GROUP (endpoints off, bridge on %s)" % brdrv,
                  groups=[g])
-    t.eq(t.vfio_line("k-bridge").get("viable"), "1" if brdrv == "-" else "0",
+    # Before 5.19 VFIO let any bridge pass whatever its driver; since, shpchp counts.
+    t.eq(t.vfio_line("k-bridge").get("viable"), "0" if brdrv != "-" and t.kernel.ownership_checks else "1",
          "kernel viability with the endpoints off and the bridge on %s" % brdrv)
     if brdrv != "-":
         t.eq(t.write_errno("br-unbind"), None, "unbind the bridge from %s" % brdrv)

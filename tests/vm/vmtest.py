@@ -403,7 +403,7 @@ def build_initramfs(args, kernel, entry, stage, out):
 
 # ---- QEMU --------------------------------------------------------------------------------
 
-def qemu_command(entry, initramfs, wd, run_id):
+def qemu_command(entry, initramfs, wd, run_id, extra_append=()):
     # Images for the NVMe namespaces: a filesystem goes on the first, swap on the second.
     for name, size in (("nvme-ns1.img", 64 << 20), ("nvme-ns2.img", 16 << 20)):
         with open(os.path.join(wd, name), "wb") as f:
@@ -411,7 +411,7 @@ def qemu_command(entry, initramfs, wd, run_id):
     append = " ".join([
         "console=ttyS0", "panic=-1", "intel_iommu=on", "quiet", "loglevel=4",
         "devown.run=" + run_id,
-    ])
+    ] + list(extra_append))
     return [
         QEMU, "-machine", "q35", "-accel", "tcg", "-m", "1024", "-smp", "1",
         "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-vga", "std",
@@ -613,8 +613,10 @@ def main():
         build_initramfs(args, kernel, entry, os.path.join(swd, "stage"), os.path.join(swd, "initramfs.cpio"))
         srun = secrets.token_hex(6)
         t3 = time.monotonic()
-        src, stimed = boot(qemu_command(entry, os.path.join(swd, "initramfs.cpio"), swd, srun), swd,
-                           min(args.timeout, 240))
+        # An oops ends the guest at once (panic, then QEMU exits on -no-reboot): the console
+        # keeps the report and nothing waits for a time limit.
+        src, stimed = boot(qemu_command(entry, os.path.join(swd, "initramfs.cpio"), swd, srun,
+                                        ("oops=panic",)), swd, min(args.timeout, 240))
         srecs, sends, sbegan, sended = parse_results(os.path.join(swd, "results.log"), srun)
         log("vm: own guest of %s ran %.1f s (qemu exit %s%s)" % (
             s.name, time.monotonic() - t3, src, ", killed at the time limit" if stimed else ""))
