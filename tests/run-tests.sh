@@ -51,7 +51,7 @@ mkdir "$unpriv/src"
 tar -C "$top" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$unpriv/src" -xf -
 chown -R 65534:65534 "$unpriv"
 if setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$unpriv" \
-	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --print-errorlogs"; then
+	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --suite docs --print-errorlogs"; then
 	read -r o f s < <(summary "$unpriv/src/build-user/meson-logs/testlog.json")
 	ok=$((ok + o)); fail=$((fail + f))
 else

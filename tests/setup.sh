@@ -25,7 +25,7 @@ pkgs=(
 	# documentation
 	scdoc groff-base man-db
 	# tests and benchmark
-	python3 valgrind pciutils kmod time util-linux iproute2 jq
+	python3 valgrind pciutils kmod time util-linux iproute2 jq ansible-core
 	bash-completion zsh fish
 )
 if [ "$want_vm" = yes ]; then
