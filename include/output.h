@@ -21,6 +21,11 @@ struct selection {
 	size_t n_groups;
 	struct device **loose;
 	size_t n_loose;
+	/* What devown itself knows, beside the kernel's view (cmd-status.c): keys added to the
+	 * JSON head (managed, interrupted, config_mismatches, config_error), and the same as
+	 * text lines printed under the header. Owned; freed by selection_done(). */
+	json_object *extra;
+	char **notes;
 };
 
 /* The JSON of a device, of a group, and of a whole status; callers own the returned object. */

@@ -330,7 +330,7 @@ bool lock_busy(void)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
-		return false;
+		return errno == EACCES; /* cannot tell: never call a live run interrupted */
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK;
 	flock(fd, LOCK_UN);

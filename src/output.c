@@ -163,19 +163,23 @@ json_object *kernel_to_json(const struct kernel_info *k)
 
 /* The members of a status before its two lists; shared by status_to_json() and
  * status_print_json() so that both always print the same document. */
-static json_object *status_head_to_json(const struct host *h)
+static json_object *status_head_to_json(const struct host *h, const struct selection *s)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
 	json_object_object_add(o, "kernel", kernel_to_json(&h->kernel));
 	json_object_object_add(o, "group_count", json_object_new_int((int)h->n_groups));
+	if (s->extra) {
+		json_object_object_foreach(s->extra, key, val)
+			json_object_object_add(o, key, val ? json_object_get(val) : NULL);
+	}
 	return o;
 }
 
 json_object *status_to_json(const struct host *h, const struct selection *s)
 {
-	json_object *o = status_head_to_json(h);
+	json_object *o = status_head_to_json(h, s);
 	json_object *groups = json_object_new_array();
 	json_object *loose = json_object_new_array();
 
@@ -226,7 +230,7 @@ static void json_print_list_item(json_object *o, bool first, FILE *f)
 
 void status_print_json(const struct host *h, const struct selection *s, FILE *f)
 {
-	json_object *head = status_head_to_json(h);
+	json_object *head = status_head_to_json(h, s);
 	bool first = true;
 
 	/* Byte for byte what json_print(status_to_json()) prints, one group or device at a time:
@@ -423,6 +427,8 @@ void status_print_text(const struct host *h, const struct selection *s,
 		fprintf(f, "No IOMMU is enabled: add %s to the kernel command line (and enable "
 			   "VT-d/AMD-Vi in the firmware), then reboot.\n",
 			kernel_iommu_parameter());
+	for (size_t i = 0; s->notes && s->notes[i]; i++)
+		fprintf(f, "%s%s%s\n", ansi_yellow(o), s->notes[i], ansi_reset(o));
 
 	for (size_t i = 0; i < s->n_groups; i++)
 		for (size_t j = 0; j < s->groups[i]->n_devices; j++)

@@ -107,5 +107,8 @@ void selection_done(struct selection *s)
 {
 	free(s->groups);
 	free(s->loose);
+	if (s->extra)
+		json_object_put(s->extra);
+	strv_free(s->notes);
 	*s = (struct selection){ 0 };
 }
