@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "config.h"
 #include "kernel.h"
 #include "policy.h"
 #include "sysfs.h"
@@ -63,8 +65,43 @@ static int scan_kallsyms(unsigned *ret)
 	return 0;
 }
 
+/* kallsyms is megabytes that the kernel formats on every read (tens of milliseconds, far more
+ * under emulation). The claim API is built into the kernel, so once found it stays for the
+ * whole boot: remember that under /run, keyed by the boot id. */
+static bool cached_claim(const char *boot_id)
+{
+	_cleanup_free_ char *s = NULL;
+	_cleanup_free_ char *want = NULL;
+
+	if (!boot_id || read_root_text(DEVOWN_RUNDIR "/kernel-checks", &s) < 0)
+		return false;
+	want = xasprintf("boot_id=%s\nclaim=1", boot_id);
+	return streq(s, want);
+}
+
+static void remember_claim(const char *boot_id)
+{
+	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR);
+	_cleanup_free_ char *path = xasprintf("%s/kernel-checks", dir);
+	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len;
+
+	if (!boot_id || geteuid() != 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return;
+	text = xasprintf("boot_id=%s\nclaim=1\n", boot_id);
+	len = strlen(text);
+	if (write(fd, text, len) != (ssize_t)len || close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
 int kernel_info_load(struct kernel_info *k)
 {
+	_cleanup_free_ char *boot_id = NULL;
 	unsigned syms = 0;
 	int r;
 
@@ -78,7 +115,16 @@ int kernel_info_load(struct kernel_info *k)
 	if (r < 0)
 		k->iommus = xcalloc(1, sizeof(char *));
 
+	if (read_root_text("/proc/sys/kernel/random/boot_id", &boot_id) < 0)
+		boot_id = NULL;
+	if (cached_claim(boot_id)) {
+		k->dma_ownership_checks = true;
+		k->checks_source = "kallsyms";
+		return 0;
+	}
 	r = scan_kallsyms(&syms);
+	if (r >= 0 && (syms & SYM_CLAIM))
+		remember_claim(boot_id);
 	if (r >= 0 && syms) {
 		/* A kernel with the claim API checks ownership, whatever else it still has. */
 		k->dma_ownership_checks = syms & SYM_CLAIM;
