@@ -27,7 +27,7 @@ enum target_kind { TARGET_DEVICE, TARGET_GROUP };
 struct target {
 	enum target_kind kind;
 	char addr[PCI_ADDR_MAX]; /* TARGET_DEVICE */
-	int group;               /* TARGET_GROUP */
+	int group;		 /* TARGET_GROUP */
 };
 
 /* A TARGET on the command line: a PCI address or an IOMMU group number (decimal, no sign,

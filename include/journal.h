@@ -15,17 +15,17 @@
 struct journal_entry {
 	char addr[PCI_ADDR_MAX];
 	unsigned vendor_id, device_id;
-	char *driver;          /* original driver, NULL when it was unbound */
+	char *driver;	       /* original driver, NULL when it was unbound */
 	char *driver_override; /* original override, NULL when unset */
-	int group;             /* -1 without one */
-	char *since;           /* ISO 8601 UTC */
-	char *reason;          /* the command that first changed it, e.g. "bind vfio-pci" */
+	int group;	       /* -1 without one */
+	char *since;	       /* ISO 8601 UTC */
+	char *reason;	       /* the command that first changed it, e.g. "bind vfio-pci" */
 };
 
 struct journal {
 	struct journal_entry *entries;
 	size_t n_entries;
-	int txn_pid;           /* 0 when no transaction is marked in progress */
+	int txn_pid; /* 0 when no transaction is marked in progress */
 	char *txn_command;
 	char **txn_devices;
 };

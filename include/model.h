@@ -23,33 +23,33 @@ struct in_use {
 	char *detail;
 	bool own_connection; /* the administrator's own SSH connection runs over it */
 	/* net */
-	char **addresses;    /* "ADDR/PREFIX" of the interface and its upper devices (strv) */
-	char **routes;       /* destinations routed through them: "0.0.0.0/0", "fd00::/64" (strv) */
-	char **uppers;       /* upper devices (master, VLANs, ...), nearest first (strv) */
-	char *master;        /* the bond, bridge or team it is enslaved to */
-	bool up;             /* IFF_UP of the interface itself */
+	char **addresses; /* "ADDR/PREFIX" of the interface and its upper devices (strv) */
+	char **routes;	  /* destinations routed through them: "0.0.0.0/0", "fd00::/64" (strv) */
+	char **uppers;	  /* upper devices (master, VLANs, ...), nearest first (strv) */
+	char *master;	  /* the bond, bridge or team it is enslaved to */
+	bool up;	  /* IFF_UP of the interface itself */
 	bool default_route;
 	/* mount, swap, holder */
-	char *source;        /* as /proc/self/mountinfo or /proc/swaps shows it ("/dev/vda1") */
-	char *mountpoint;    /* the main mount point ("/" when among them) */
-	char **mountpoints;  /* every mount point (strv) */
+	char *source;	    /* as /proc/self/mountinfo or /proc/swaps shows it ("/dev/vda1") */
+	char *mountpoint;   /* the main mount point ("/" when among them) */
+	char **mountpoints; /* every mount point (strv) */
 	char *fstype;
-	bool root;           /* the root filesystem */
-	bool swap;           /* holder: the chain ends in swap space */
-	char **chain;        /* holder: the holding block devices, "dm-0", "dm-1" (strv) */
+	bool root;    /* the root filesystem */
+	bool swap;    /* holder: the chain ends in swap space */
+	char **chain; /* holder: the holding block devices, "dm-0", "dm-1" (strv) */
 	/* devnode */
-	int pid;             /* 0 when not a process */
+	int pid; /* 0 when not a process */
 	char *command;
-	char *path;          /* "/dev/dri/card0" */
-	char *subsystem;     /* "drm", "sound", "block", ... */
+	char *path;	 /* "/dev/dri/card0" */
+	char *subsystem; /* "drm", "sound", "block", ... */
 };
 
 /* A device node below a PCI device in sysfs, or held through it (dm/md holders). */
 struct devnode {
-	char *name;      /* sysfs name: "nvme0n1", "card0", "dm-0" */
-	char *path;      /* "/dev/" + DEVNAME from uevent */
+	char *name;	 /* sysfs name: "nvme0n1", "card0", "dm-0" */
+	char *path;	 /* "/dev/" + DEVNAME from uevent */
 	char *subsystem; /* "block", "drm", "sound", "nvme", ... */
-	char *via;       /* for holders: the device's own block device it holds, else NULL */
+	char *via;	 /* for holders: the device's own block device it holds, else NULL */
 	unsigned major, minor;
 	bool block;
 };
@@ -57,23 +57,23 @@ struct devnode {
 struct device {
 	char addr[PCI_ADDR_MAX];
 	unsigned vendor_id, device_id, subsys_vendor_id, subsys_device_id, class_id, revision;
-	bool ids_known; /* vendor/device attributes were readable */
+	bool ids_known;			    /* vendor/device attributes were readable */
 	char *vendor, *device, *class_name; /* names from pci.ids, or NULL */
-	char *driver;                       /* bound driver or NULL */
-	char *driver_override;              /* NULL when unset ("(null)") */
+	char *driver;			    /* bound driver or NULL */
+	char *driver_override;		    /* NULL when unset ("(null)") */
 	char *modalias;
-	char **modules;       /* modules matching modalias (NULL-terminated, may be NULL) */
-	bool modules_known;   /* false when no module index could be loaded */
-	char *driver_module;  /* module providing the bound driver, if known */
-	int group;            /* IOMMU group number, -1 without one */
-	bool bridge;          /* PCI class 0x0604 (PCI bridge) or 0x0600-0x06ff bridges with secondary bus */
+	char **modules;	     /* modules matching modalias (NULL-terminated, may be NULL) */
+	bool modules_known;  /* false when no module index could be loaded */
+	char *driver_module; /* module providing the bound driver, if known */
+	int group;	     /* IOMMU group number, -1 without one */
+	bool bridge; /* PCI class 0x0604 (PCI bridge) or 0x0600-0x06ff bridges with secondary bus */
 	bool boot_vga;
-	int numa_node;        /* -1 when unknown */
-	char *reset_method;   /* space separated, NULL when not exposed */
-	char *physfn;         /* address of the PF when this is a VF */
+	int numa_node;			  /* -1 when unknown */
+	char *reset_method;		  /* space separated, NULL when not exposed */
+	char *physfn;			  /* address of the PF when this is a VF */
 	int sriov_numvfs, sriov_totalvfs; /* -1 when not SR-IOV capable */
-	bool vfio_dev;        /* has a vfio-dev/ child (bound to a VFIO driver) */
-	char *vfio_dev_name;  /* "vfio3" for /dev/vfio/devices/vfio3 */
+	bool vfio_dev;			  /* has a vfio-dev/ child (bound to a VFIO driver) */
+	char *vfio_dev_name;		  /* "vfio3" for /dev/vfio/devices/vfio3 */
 	enum dma_role dma;
 	struct in_use *in_use;
 	size_t n_in_use;
@@ -90,16 +90,16 @@ struct holder {
 
 struct group {
 	int number;
-	char *type;          /* DMA, DMA-FQ, identity, blocked, or NULL */
+	char *type;		 /* DMA, DMA-FQ, identity, blocked, or NULL */
 	struct device **devices; /* pointers into host->devices, sorted by address */
 	size_t n_devices;
-	bool viable;         /* no member counts as a kernel DMA user */
-	bool vfio_bound;     /* some member is bound to a VFIO driver */
+	bool viable;		  /* no member counts as a kernel DMA user */
+	bool vfio_bound;	  /* some member is bound to a VFIO driver */
 	struct device **blockers; /* members that keep the group from VFIO */
 	size_t n_blockers;
 	struct holder *holders;
 	size_t n_holders;
-	bool held_unseen;    /* opening /dev/vfio/N said EBUSY, but no visible process holds it */
+	bool held_unseen; /* opening /dev/vfio/N said EBUSY, but no visible process holds it */
 	/* "known": holders scanned fully; "unknown": could not look (reason in holders_note);
 	 * "not-checked": no VFIO driver bound, so nobody can hold it. */
 	const char *holders_state;
@@ -108,8 +108,8 @@ struct group {
 
 struct kernel_info {
 	char *release;
-	bool iommu;          /* /sys/class/iommu has entries or groups exist */
-	char **iommus;       /* names under /sys/class/iommu */
+	bool iommu;    /* /sys/class/iommu has entries or groups exist */
+	char **iommus; /* names under /sys/class/iommu */
 	bool dma_ownership_checks;
 	const char *checks_source; /* "kallsyms", "cache", or "version" */
 };
@@ -119,11 +119,11 @@ struct modctx;
 
 struct host {
 	struct kernel_info kernel;
-	struct names *names;    /* pci.ids, owned */
-	struct modctx *mods;    /* module index, owned */
+	struct names *names;	/* pci.ids, owned */
+	struct modctx *mods;	/* module index, owned */
 	struct device *devices; /* every PCI device, sorted by address */
 	size_t n_devices;
-	struct group *groups;   /* sorted by number */
+	struct group *groups; /* sorted by number */
 	size_t n_groups;
 	bool holders_scanned;
 };

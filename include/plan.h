@@ -25,16 +25,16 @@ const char *item_action_to_string(enum item_action a);
 
 /* What a driver argument means for one device. */
 struct driver_choice {
-	char *driver;    /* PCI driver name; for a module not loaded yet, the name it will register;
-			  * NULL: no driver, the device is parked unbound (as by unbind) */
-	char *module;    /* module to load first, or NULL when the driver is registered */
-	bool supports;   /* the driver claims the device (or binds by override: VFIO, pci-stub), or
-			  * nothing is known against it */
+	char *driver;  /* PCI driver name; for a module not loaded yet, the name it will register;
+			* NULL: no driver, the device is parked unbound (as by unbind) */
+	char *module;  /* module to load first, or NULL when the driver is registered */
+	bool supports; /* the driver claims the device (or binds by override: VFIO, pci-stub), or
+			* nothing is known against it */
 };
 void driver_choice_done(struct driver_choice *c);
 
 struct dev_state {
-	char *driver;          /* NULL: unbound */
+	char *driver;	       /* NULL: unbound */
 	char *driver_override; /* NULL: unset */
 };
 
@@ -44,7 +44,7 @@ struct item {
 	enum item_action action;
 	struct dev_state from, to;
 	char *to_module; /* module that provides to.driver when it is not registered */
-	char *note;      /* why ACT_NONE or ACT_SKIP */
+	char *note;	 /* why ACT_NONE or ACT_SKIP */
 };
 
 enum step_kind {
@@ -61,15 +61,15 @@ const char *step_kind_to_string(enum step_kind k);
 struct step {
 	enum step_kind kind;
 	struct item *item; /* the device step, NULL for module loads and group checks */
-	char *arg;         /* module, override value (NULL clears), or driver */
-	int group;         /* STEP_WAIT_VFIO, STEP_CHECK_VIABLE */
+	char *arg;	   /* module, override value (NULL clears), or driver */
+	int group;	   /* STEP_WAIT_VFIO, STEP_CHECK_VIABLE */
 };
 
 struct refusal {
 	struct device *dev; /* may be NULL for a refusal of the whole command */
 	const char *rule;   /* stable identifier: partial-group, bridge, held-group, held-unbind,
 			     * in-use, no-iommu, unsupported, identity */
-	char *message;      /* one line, without "devown: " */
+	char *message;	    /* one line, without "devown: " */
 };
 
 struct plan {
@@ -88,12 +88,12 @@ struct change_request {
 	struct target *targets; /* empty for "restore everything" */
 	size_t n_targets;
 	bool group, force;
-	const char *driver_arg;           /* bind: as the user gave it */
-	bool want_vfio;                   /* bind: DRIVER was "vfio" or a VFIO driver */
-	bool need_type1;                  /* vfio_iommu_type1 must be loaded first */
-	struct driver_choice *choices;    /* bind: one per device of plan_select(); restore
-					   * (optional): the module providing the original driver
-					   * when it is not registered */
+	const char *driver_arg;	       /* bind: as the user gave it */
+	bool want_vfio;		       /* bind: DRIVER was "vfio" or a VFIO driver */
+	bool need_type1;	       /* vfio_iommu_type1 must be loaded first */
+	struct driver_choice *choices; /* bind: one per device of plan_select(); restore
+					* (optional): the module providing the original driver
+					* when it is not registered */
 	struct journal *journal;
 };
 

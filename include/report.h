@@ -11,12 +11,12 @@
  * JSON from the same structures. */
 
 /* Result words of the JSON "result" key. */
-#define RESULT_DONE "done"
-#define RESULT_UNCHANGED "unchanged"
+#define RESULT_DONE	    "done"
+#define RESULT_UNCHANGED    "unchanged"
 #define RESULT_WOULD_CHANGE "would-change"
-#define RESULT_REFUSED "refused"
-#define RESULT_FAILED "failed"
-#define RESULT_UNDO_FAILED "undo-failed"
+#define RESULT_REFUSED	    "refused"
+#define RESULT_FAILED	    "failed"
+#define RESULT_UNDO_FAILED  "undo-failed"
 
 /* The plan, one line per step (dry run, and --verbose). */
 void report_plan_text(const struct plan *p, FILE *f);

@@ -30,13 +30,13 @@ int read_link_base_at(int dirfd, const char *name, char **ret);
 int list_dir_at(int dirfd, const char *name, char ***ret);
 
 /* PCI devices. */
-int sysfs_pci_devices(char ***ret);                        /* sorted addresses */
-int sysfs_open_device(const char *addr, int *ret_fd);      /* O_DIRECTORY fd of the device */
+int sysfs_pci_devices(char ***ret);		      /* sorted addresses */
+int sysfs_open_device(const char *addr, int *ret_fd); /* O_DIRECTORY fd of the device */
 bool sysfs_device_exists(const char *addr);
-int sysfs_iommu_groups(int **ret, size_t *ret_n);          /* sorted group numbers */
+int sysfs_iommu_groups(int **ret, size_t *ret_n); /* sorted group numbers */
 int sysfs_group_type(int group, char **ret);
-int sysfs_iommu_units(char ***ret);                        /* /sys/class/iommu entries */
-bool sysfs_driver_registered(const char *driver);          /* /sys/bus/pci/drivers/X exists */
+int sysfs_iommu_units(char ***ret);		  /* /sys/class/iommu entries */
+bool sysfs_driver_registered(const char *driver); /* /sys/bus/pci/drivers/X exists */
 int sysfs_pci_drivers(char ***ret);
 /* Name of the module that provides a registered driver, from drivers/X/module. */
 int sysfs_driver_module(const char *driver, char **ret);

@@ -6,11 +6,11 @@
 #include "plan.h"
 
 struct txn_outcome {
-	int exit_code;     /* EXIT_OK, EXIT_FAILED (rolled back) or EXIT_UNDO_FAILED */
-	char *error;       /* what failed, one line; NULL on success */
-	bool rolled_back;  /* a failure was undone completely */
-	char **differs;    /* after a failed undo: one line per device whose state differs */
-	char **done;       /* one line per device changed, for the report */
+	int exit_code;	  /* EXIT_OK, EXIT_FAILED (rolled back) or EXIT_UNDO_FAILED */
+	char *error;	  /* what failed, one line; NULL on success */
+	bool rolled_back; /* a failure was undone completely */
+	char **differs;	  /* after a failed undo: one line per device whose state differs */
+	char **done;	  /* one line per device changed, for the report */
 };
 void txn_outcome_done(struct txn_outcome *o);
 

@@ -9,11 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
+#define _unused_       __attribute__((unused))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void closep(int *fd)
 {
 	if (*fd >= 0) {
@@ -33,37 +36,46 @@ static inline void closedirp(DIR **d)
 		closedir(*d);
 }
 void strv_free(char **v);
-static inline void strv_freep(char ***v) { strv_free(*v); }
+static inline void strv_freep(char ***v)
+{
+	strv_free(*v);
+}
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_(f)	    __attribute__((cleanup(f)))
+#define _cleanup_free_	    _cleanup_(freep)
+#define _cleanup_close_	    _cleanup_(closep)
+#define _cleanup_fclose_    _cleanup_(fclosep)
+#define _cleanup_closedir_  _cleanup_(closedirp)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 /* Hands ownership of *p to the caller and leaves NULL behind (for cleanup-managed locals). */
-#define TAKE_PTR(p)                                                                            \
-	({                                                                                     \
-		__typeof__(p) _t = (p);                                                        \
-		(p) = NULL;                                                                    \
-		_t;                                                                            \
+#define TAKE_PTR(p)                     \
+	({                              \
+		__typeof__(p) _t = (p); \
+		(p) = NULL;             \
+		_t;                     \
 	})
-#define TAKE_FD(fd)                                                                            \
-	({                                                                                     \
-		int _t = (fd);                                                                 \
-		(fd) = -1;                                                                     \
-		_t;                                                                            \
+#define TAKE_FD(fd)            \
+	({                     \
+		int _t = (fd); \
+		(fd) = -1;     \
+		_t;            \
 	})
 
-static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
 static inline bool streq_ptr(const char *a, const char *b)
 {
 	if (!a || !b)
 		return a == b;
 	return streq(a, b);
 }
-static inline const char *strna(const char *s) { return s ? s : "n/a"; }
+static inline const char *strna(const char *s)
+{
+	return s ? s : "n/a";
+}
 static inline bool startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -88,13 +100,13 @@ enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG
 extern int log_max_level;
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 /* Logs "devown: <message>" with %m expanding to strerror(-error); returns error (negative). */
-#define log_error_errno(error, ...) log_internal(LOG_LEVEL_ERROR, (error), __VA_ARGS__)
+#define log_error_errno(error, ...)   log_internal(LOG_LEVEL_ERROR, (error), __VA_ARGS__)
 #define log_warning_errno(error, ...) log_internal(LOG_LEVEL_WARNING, (error), __VA_ARGS__)
-#define log_error(...) log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
-#define log_warning(...) log_internal(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
-#define log_notice(...) log_internal(LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
-#define log_info(...) log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__)
-#define log_debug(...) log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_error(...)		      log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
+#define log_warning(...)	      log_internal(LOG_LEVEL_WARNING, 0, __VA_ARGS__)
+#define log_notice(...)		      log_internal(LOG_LEVEL_NOTICE, 0, __VA_ARGS__)
+#define log_info(...)		      log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_debug(...)		      log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
 /* Records a change in syslog (facility daemon), with the invoking user. */
 void log_change(const char *fmt, ...) _printf_(1, 2);
 

@@ -16,10 +16,9 @@ static int finish(struct change_ctx *c, struct plan *p, const char *result, cons
 		  const struct txn_outcome *o, int code)
 {
 	if (c->cli->out.json) {
-		json_object *j = report_json(p,
-					     c->json_command ? c->json_command
-							     : change_kind_to_string(c->kind),
-					     c->driver_arg, c->cli->dry_run, result, error, o);
+		json_object *j = report_json(
+			p, c->json_command ? c->json_command : change_kind_to_string(c->kind),
+			c->driver_arg, c->cli->dry_run, result, error, o);
 		if (c->amend_json)
 			c->amend_json(c->userdata, j);
 		json_print(j);
@@ -59,7 +58,9 @@ static int fail_early(struct change_ctx *c, const char *fmt, ...)
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
 		 const char *driver_arg, const struct cli *cli)
 {
-	struct scan_options so = { .names = true, .modules = true, .in_use = true, .holders = true };
+	struct scan_options so = {
+		.names = true, .modules = true, .in_use = true, .holders = true
+	};
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -77,8 +78,9 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 		_cleanup_free_ char *holder = NULL;
 		r = lock_take(cli->timeout_ms, &c->lock_fd, &holder);
 		if (r == -EBUSY)
-			return fail_early(c, "another devown (%s) is still changing devices; gave up "
-					     "after %d s (--timeout)",
+			return fail_early(c,
+					  "another devown (%s) is still changing devices; gave up "
+					  "after %d s (--timeout)",
 					  holder ? holder : "pid unknown",
 					  (cli->timeout_ms + 999) / 1000);
 		if (r < 0)
@@ -91,9 +93,11 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
 		_cleanup_free_ char *list = join(c->journal.txn_devices);
 		if (kind != CHANGE_RESTORE)
-			return fail_early(c, "a previous devown (pid %d, '%s') was interrupted while "
-					     "changing %s; run 'devown restore' to put them back first",
-					  c->journal.txn_pid, c->journal.txn_command, list);
+			return fail_early(
+				c,
+				"a previous devown (pid %d, '%s') was interrupted while "
+				"changing %s; run 'devown restore' to put them back first",
+				c->journal.txn_pid, c->journal.txn_command, list);
 		log_notice("finishing the job of an interrupted devown (pid %d, '%s')",
 			   c->journal.txn_pid, c->journal.txn_command);
 	}
@@ -137,8 +141,9 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 						   : "Nothing to do: every device is already as "
 						     "asked.\n");
 		}
-		code = finish(c, &plan, plan_changes(&plan) ? RESULT_WOULD_CHANGE : RESULT_UNCHANGED,
-			      NULL, NULL, EXIT_OK);
+		code = finish(c, &plan,
+			      plan_changes(&plan) ? RESULT_WOULD_CHANGE : RESULT_UNCHANGED, NULL,
+			      NULL, EXIT_OK);
 		goto out;
 	}
 
@@ -211,8 +216,8 @@ void change_end(struct change_ctx *c)
 	c->lock_fd = -1;
 }
 
-static char *describe_command(enum change_kind kind, int argc, char **argv,
-			      const char *driver_arg, bool group)
+static char *describe_command(enum change_kind kind, int argc, char **argv, const char *driver_arg,
+			      bool group)
 {
 	char *s = xstrdup(change_kind_to_string(kind));
 
@@ -264,8 +269,9 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 	_cleanup_free_ bool *explicit_target = NULL;
 	_cleanup_free_ char *command = describe_command(kind, argc, argv, driver_arg, cli->group);
 	struct driver_choice *choices = NULL;
-	struct change_request rq = { .kind = kind, .group = cli->group, .force = cli->force,
-				     .driver_arg = driver_arg };
+	struct change_request rq = {
+		.kind = kind, .group = cli->group, .force = cli->force, .driver_arg = driver_arg
+	};
 	struct change_ctx c;
 	size_t n = 0;
 	int code;
@@ -293,10 +299,11 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		choices = xcalloc(n + 1, sizeof(*choices));
 		for (size_t i = 0; i < n; i++) {
 			if (bind_resolve_driver(&c.host, driver_arg, devs[i], &choices[i]) < 0) {
-				log_error("unknown driver '%s': no PCI driver of that name is "
-					  "registered and no kernel module provides it (try 'vfio', "
-					  "'vfio-pci' or 'pci-stub')",
-					  driver_arg);
+				log_error(
+					"unknown driver '%s': no PCI driver of that name is "
+					"registered and no kernel module provides it (try 'vfio', "
+					"'vfio-pci' or 'pci-stub')",
+					driver_arg);
 				code = EXIT_USAGE;
 				goto out;
 			}

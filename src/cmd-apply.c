@@ -47,12 +47,12 @@ static void amend_json(void *userdata, json_object *report)
 /* A run that ends before any scan: no configuration, or nothing that concerns --device. */
 static int nothing_to_do(const struct cli *cli, const struct config *conf, const char *why)
 {
-	struct plan empty = {.kind = CHANGE_BIND};
-	struct apply_state st = {.conf = conf};
+	struct plan empty = { .kind = CHANGE_BIND };
+	struct apply_state st = { .conf = conf };
 
 	if (cli->out.json) {
-		json_object *j =
-		    report_json(&empty, "apply", NULL, cli->dry_run, RESULT_UNCHANGED, NULL, NULL);
+		json_object *j = report_json(&empty, "apply", NULL, cli->dry_run, RESULT_UNCHANGED,
+					     NULL, NULL);
 		amend_json(&st, j);
 		json_print(j);
 		json_object_put(j);
@@ -83,12 +83,12 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	_cleanup_free_ char *err = NULL, *command = NULL, *dir = NULL;
 	_cleanup_free_ struct device **devs = NULL;
 	_cleanup_free_ bool *explicit_target = NULL;
-	struct config conf = {0};
-	struct config_result res = {0};
+	struct config conf = { 0 };
+	struct config_result res = { 0 };
 	struct device_ident *ids = NULL;
 	struct driver_choice *choices = NULL;
-	struct apply_state st = {.conf = &conf};
-	struct change_request rq = {.kind = CHANGE_BIND, .force = cli->force};
+	struct apply_state st = { .conf = &conf };
+	struct change_request rq = { .kind = CHANGE_BIND, .force = cli->force };
 	struct change_ctx c;
 	char addr[PCI_ADDR_MAX] = "";
 	bool begun = false;
@@ -118,7 +118,7 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	/* udev runs this for every PCI device that appears: most are none of our business. */
 	if (*addr && !config_concerns(&conf, addr)) {
 		_cleanup_free_ char *why =
-		    xasprintf("no entry of the configuration concerns %s", addr);
+			xasprintf("no entry of the configuration concerns %s", addr);
 		code = nothing_to_do(cli, &conf, why);
 		goto out;
 	}

@@ -35,7 +35,8 @@ static bool device_claims(const struct device *d, const char *driver, const char
 	if (!d->modules_known)
 		return true; /* nothing known against it */
 	for (size_t i = 0; d->modules && d->modules[i]; i++)
-		if (same_name(d->modules[i], driver) || (module && same_name(d->modules[i], module)))
+		if (same_name(d->modules[i], driver) ||
+		    (module && same_name(d->modules[i], module)))
 			return true;
 	return false;
 }
@@ -56,10 +57,12 @@ int bind_resolve_driver(struct host *h, const char *arg, struct device *d,
 		if (variant) {
 			reg = registered_driver(variant);
 			ret->driver = reg ? TAKE_PTR(reg) : xstrdup(variant);
-			ret->module = sysfs_driver_registered(ret->driver) ? NULL : xstrdup(variant);
+			ret->module =
+				sysfs_driver_registered(ret->driver) ? NULL : xstrdup(variant);
 		} else {
 			ret->driver = xstrdup("vfio-pci");
-			ret->module = sysfs_driver_registered("vfio-pci") ? NULL : xstrdup("vfio_pci");
+			ret->module =
+				sysfs_driver_registered("vfio-pci") ? NULL : xstrdup("vfio_pci");
 		}
 		ret->supports = true;
 		return 0;

@@ -53,8 +53,8 @@ static void export_device(const struct device *d, struct exported *x)
 		/* Unbound: parked ("none"), or waiting for the driver its override names. */
 		if (d->driver_override && !streq(d->driver_override, "none"))
 			log_warning(
-			    "%s is unbound with driver_override %s; exported as driver=none",
-			    d->addr, d->driver_override);
+				"%s is unbound with driver_override %s; exported as driver=none",
+				d->addr, d->driver_override);
 		e->driver = xstrdup("none");
 	}
 	set_key(e, KEY_DRIVER);
@@ -101,7 +101,7 @@ static void print_json(struct exported *v, size_t n)
 
 int cmd_export(int argc, char **argv, const struct cli *cli)
 {
-	struct scan_options so = {.names = true};
+	struct scan_options so = { .names = true };
 	struct journal j;
 	struct host h;
 	struct exported *v = NULL;

@@ -22,8 +22,8 @@ static void add_devown_view(struct host *h, struct selection *sel)
 			struct journal_entry *e = &j.entries[i];
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "address", json_object_new_string(e->addr));
-			json_object_object_add(o, "driver",
-					       e->driver ? json_object_new_string(e->driver) : NULL);
+			json_object_object_add(
+				o, "driver", e->driver ? json_object_new_string(e->driver) : NULL);
 			json_object_object_add(o, "driver_override",
 					       e->driver_override
 						       ? json_object_new_string(e->driver_override)
@@ -31,17 +31,18 @@ static void add_devown_view(struct host *h, struct selection *sel)
 			json_object_object_add(o, "since", json_object_new_string(e->since));
 			json_object_object_add(o, "reason", json_object_new_string(e->reason));
 			json_object_array_add(managed, o);
-			strv_push(&sel->notes, xasprintf("devown changed %s (it was on %s; 'devown "
-							 "restore %s' gives it back)",
-							 e->addr, e->driver ? e->driver : "no driver",
-							 e->addr));
+			strv_push(&sel->notes,
+				  xasprintf("devown changed %s (it was on %s; 'devown "
+					    "restore %s' gives it back)",
+					    e->addr, e->driver ? e->driver : "no driver", e->addr));
 		}
 		if (journal_interrupted(&j, lock_busy())) {
 			json_object *o = json_object_new_object(), *list = json_object_new_array();
 			json_object_object_add(o, "pid", json_object_new_int(j.txn_pid));
 			json_object_object_add(o, "command", json_object_new_string(j.txn_command));
 			for (size_t i = 0; j.txn_devices && j.txn_devices[i]; i++)
-				json_object_array_add(list, json_object_new_string(j.txn_devices[i]));
+				json_object_array_add(list,
+						      json_object_new_string(j.txn_devices[i]));
 			json_object_object_add(o, "devices", list);
 			json_object_object_add(sel->extra, "interrupted", o);
 			strv_push(&sel->notes, xasprintf("a devown (pid %d, '%s') was interrupted "
@@ -69,7 +70,9 @@ static void add_devown_view(struct host *h, struct selection *sel)
 
 int cmd_status(int argc, char **argv, const struct cli *cli)
 {
-	struct scan_options so = { .names = true, .modules = true, .in_use = true, .holders = true };
+	struct scan_options so = {
+		.names = true, .modules = true, .in_use = true, .holders = true
+	};
 	struct host h;
 	struct selection sel;
 	int r;

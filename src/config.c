@@ -17,10 +17,10 @@
 #define NAME_MAX_LEN	64
 
 static const char *const key_names[_KEY_MAX] = {
-    [KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",	[KEY_PATH] = "path",
-    [KEY_VENDOR] = "vendor",   [KEY_DEVICE] = "device", [KEY_SUBSYSTEM] = "subsystem",
-    [KEY_CLASS] = "class",     [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
-    [KEY_GROUP] = "group",     [KEY_MATCH] = "match",
+	[KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",	    [KEY_PATH] = "path",
+	[KEY_VENDOR] = "vendor",   [KEY_DEVICE] = "device", [KEY_SUBSYSTEM] = "subsystem",
+	[KEY_CLASS] = "class",	   [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
+	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",
 };
 
 const char *config_key_to_string(enum config_key k)
@@ -30,7 +30,7 @@ const char *config_key_to_string(enum config_key k)
 
 const char *config_match_to_string(enum config_match m)
 {
-	static const char *const names[] = {"one", "optional", "all"};
+	static const char *const names[] = { "one", "optional", "all" };
 	return names[m];
 }
 
@@ -293,7 +293,7 @@ static char *strip(char *s)
 }
 
 static int fail(char **ret_error, int r, const char *file, unsigned line, const char *fmt, ...)
-    _printf_(5, 6);
+	_printf_(5, 6);
 static int fail(char **ret_error, int r, const char *file, unsigned line, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
@@ -304,7 +304,7 @@ static int fail(char **ret_error, int r, const char *file, unsigned line, const 
 		abort();
 	va_end(ap);
 	*ret_error =
-	    line ? xasprintf("%s:%u: %s", file, line, msg) : xasprintf("%s: %s", file, msg);
+		line ? xasprintf("%s:%u: %s", file, line, msg) : xasprintf("%s: %s", file, msg);
 	return r;
 }
 
@@ -365,10 +365,10 @@ int config_parse_text(struct config *c, const char *file, const char *text, char
 			name = strip(s + 6);
 			if (!valid_name(name, NAME_MAX_LEN)) {
 				r = fail(
-				    ret_error, -EINVAL, file, lineno,
-				    "invalid entry name '%s': use up to %d letters, digits and "
-				    "'_.:@+-'",
-				    name, NAME_MAX_LEN);
+					ret_error, -EINVAL, file, lineno,
+					"invalid entry name '%s': use up to %d letters, digits and "
+					"'_.:@+-'",
+					name, NAME_MAX_LEN);
 				goto fail;
 			}
 			for (size_t i = 0; i < c->n_entries; i++)
@@ -403,11 +403,11 @@ int config_parse_text(struct config *c, const char *file, const char *text, char
 				if (streq(key, key_names[k]))
 					break;
 			if (k == _KEY_MAX) {
-				r = fail(
-				    ret_error, -EINVAL, file, lineno,
-				    "unknown key '%s' (keys: address, slot, path, vendor, device, "
-				    "subsystem, class, serial, driver, group, match)",
-				    key);
+				r = fail(ret_error, -EINVAL, file, lineno,
+					 "unknown key '%s' (keys: address, slot, path, vendor, "
+					 "device, "
+					 "subsystem, class, serial, driver, group, match)",
+					 key);
 				goto fail;
 			}
 			if (!cur) {
@@ -499,7 +499,7 @@ static int read_file(const char *path, char **ret, char **ret_error)
 
 int config_load(char *const *files, size_t n, struct config *ret, char **ret_error)
 {
-	struct config c = {0};
+	struct config c = { 0 };
 	_cleanup_strv_free_ char **found = NULL;
 	int r;
 
@@ -688,8 +688,8 @@ static void ident_fill(struct device_ident *id, const struct config *c, unsigned
 		bool want = false;
 		for (size_t k = 0; k < c->n_entries && !want; k++) {
 			const struct config_entry *e = &c->entries[k];
-			want =
-			    has(e, KEY_SERIAL) && location_matches(e, id) && ids_match(e, id->dev);
+			want = has(e, KEY_SERIAL) && location_matches(e, id) &&
+			       ids_match(e, id->dev);
 		}
 		if (want) {
 			int r = sysfs_device_serial(id->dev->addr, &id->serial);
@@ -919,14 +919,14 @@ static int add_pick(struct config_result *r, struct device *d, const struct conf
 			continue;
 		if (!streq(p->entry->driver, e->driver))
 			return fail(
-			    ret_error, -EINVAL, e->file, e->line,
-			    "entry '%s' gives %s driver %s, but entry '%s' (%s:%u) gives it "
-			    "driver %s%s",
-			    e->name, d->addr, e->driver, p->entry->name, p->entry->file,
-			    p->entry->line, p->entry->driver,
-			    explicit_target && p->explicit_target ? ""
-								  : " (group=yes takes the "
-								    "whole IOMMU group)");
+				ret_error, -EINVAL, e->file, e->line,
+				"entry '%s' gives %s driver %s, but entry '%s' (%s:%u) gives it "
+				"driver %s%s",
+				e->name, d->addr, e->driver, p->entry->name, p->entry->file,
+				p->entry->line, p->entry->driver,
+				explicit_target && p->explicit_target ? ""
+								      : " (group=yes takes the "
+									"whole IOMMU group)");
 		if (explicit_target && !p->explicit_target)
 			p->entry = e;
 		p->explicit_target |= explicit_target;
@@ -934,7 +934,7 @@ static int add_pick(struct config_result *r, struct device *d, const struct conf
 	}
 	r->picks = xrealloc(r->picks, (r->n_picks + 1) * sizeof(*r->picks));
 	r->picks[r->n_picks++] =
-	    (struct config_pick){.dev = d, .entry = e, .explicit_target = explicit_target};
+		(struct config_pick){ .dev = d, .entry = e, .explicit_target = explicit_target };
 	return 0;
 }
 
@@ -964,7 +964,7 @@ static int cmp_pick(const void *a, const void *b)
 int config_resolve(const struct config *c, struct host *h, const struct device_ident *ids,
 		   const char *only_addr, struct config_result *ret, char **ret_error)
 {
-	struct config_result r = {0};
+	struct config_result r = { 0 };
 	int err = 0;
 
 	*ret_error = NULL;
@@ -1002,11 +1002,11 @@ int config_resolve(const struct config *c, struct host *h, const struct device_i
 					   e->name, what);
 		} else if (ev.n_sel > 1 && e->match != MATCH_ALL) {
 			_cleanup_free_ char *list = addr_list(h, ev.sel, ev.n_sel);
-			err =
-			    fail(ret_error, -EINVAL, e->file, e->line,
-				 "entry '%s' matches %zu devices (%s); add address=, slot=, path= "
-				 "or serial= to tell them apart, or match=all to take them all",
-				 e->name, ev.n_sel, list);
+			err = fail(
+				ret_error, -EINVAL, e->file, e->line,
+				"entry '%s' matches %zu devices (%s); add address=, slot=, path= "
+				"or serial= to tell them apart, or match=all to take them all",
+				e->name, ev.n_sel, list);
 		} else if (ev.n_sel == 0)
 			strv_push(&r.notes,
 				  xasprintf("%s:%u: entry '%s' matches no device; nothing "
@@ -1049,8 +1049,8 @@ static bool entry_touches(const struct config_entry *e, const struct device_iden
 static bool load_one(const char *addr, const struct config *c, unsigned need, char **slot_names,
 		     char **slot_addrs, struct device *d, struct device_ident *id)
 {
-	struct scan_options none = {0};
-	struct host nohost = {0};
+	struct scan_options none = { 0 };
+	struct host nohost = { 0 };
 	_cleanup_close_ int fd = -1;
 
 	memset(d, 0, sizeof(*d));

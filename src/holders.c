@@ -120,9 +120,9 @@ static const struct watch *find_path(const struct pass *p, const char *path)
 /* Nodes that never belong to a PCI device; skipping them saves a stat per descriptor. */
 static bool virtual_node(const char *target)
 {
-	static const char *const names[] = { "/dev/null", "/dev/zero", "/dev/full",
+	static const char *const names[] = { "/dev/null",   "/dev/zero",    "/dev/full",
 					     "/dev/random", "/dev/urandom", "/dev/ptmx",
-					     "/dev/tty", "/dev/kmsg", "/dev/console" };
+					     "/dev/tty",    "/dev/kmsg",    "/dev/console" };
 	static const char *const dirs[] = { "/dev/pts/", "/dev/shm/", "/dev/mqueue/",
 					    "/dev/hugepages/", "/dev/vfio/" };
 

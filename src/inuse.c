@@ -30,11 +30,11 @@
 #include "sysfs.h"
 #include "util.h"
 
-#define CHAIN_MAX_DEPTH 8  /* holders of holders: dm on md on partitions */
-#define RTF_UP_FLAG 0x0001 /* <linux/route.h> RTF_UP, same value for IPv4 and IPv6 */
-#define RTF6_REJECT 0x0200
-#define RTF6_CACHE 0x01000000
-#define RTF6_LOCAL 0x80000000U
+#define CHAIN_MAX_DEPTH 8      /* holders of holders: dm on md on partitions */
+#define RTF_UP_FLAG	0x0001 /* <linux/route.h> RTF_UP, same value for IPv4 and IPv6 */
+#define RTF6_REJECT	0x0200
+#define RTF6_CACHE	0x01000000
+#define RTF6_LOCAL	0x80000000U
 
 /* ---- findings ---- */
 
@@ -184,7 +184,7 @@ struct addr_entry {
 	int family;
 	unsigned char addr[16];
 	unsigned prefix;
-	int ifindex;           /* 0 when unknown */
+	int ifindex;		  /* 0 when unknown */
 	char ifname[IF_NAMESIZE]; /* "" when unknown; a label "eth0:1" is cut at the colon */
 };
 
@@ -215,7 +215,7 @@ struct ctx {
 	size_t n_addrs;
 	struct route_entry *routes;
 	size_t n_routes;
-	char **net_errors; /* reasons some addresses or routes are unknown */
+	char **net_errors;  /* reasons some addresses or routes are unknown */
 	struct conn *conns; /* the connections devown runs over */
 	size_t n_conns;
 
@@ -436,8 +436,10 @@ static int dump_getaddr_socket(struct ctx *c)
 		struct nlmsghdr nh;
 		struct ifaddrmsg ifa;
 	} req = {
-		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETADDR,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETADDR,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1 },
 		.ifa = { .ifa_family = AF_INET },
 	};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -1101,8 +1103,7 @@ static char *format_prefix(int family, const unsigned char *addr, unsigned len)
 	return xasprintf("%s/%u", buf, len);
 }
 
-static bool prefix_match(int family, const unsigned char *net, unsigned len,
-			 const unsigned char *a)
+static bool prefix_match(int family, const unsigned char *net, unsigned len, const unsigned char *a)
 {
 	unsigned bytes = len / 8, bits = len % 8, max = family == AF_INET ? 32 : 128;
 
@@ -1136,7 +1137,8 @@ static const char *route_to_peer(const struct ctx *c, const struct conn *x)
 static bool conn_over(const struct ctx *c, const struct conn *x, const struct netif *chain,
 		      size_t n_chain)
 {
-	bool link_local = x->family == AF_INET6 && x->peer[0] == 0xfe && (x->peer[1] & 0xc0) == 0x80;
+	bool link_local =
+		x->family == AF_INET6 && x->peer[0] == 0xfe && (x->peer[1] & 0xc0) == 0x80;
 	const char *peer_if = link_local ? NULL : route_to_peer(c, x);
 
 	for (size_t i = 0; i < n_chain; i++) {
@@ -1332,8 +1334,8 @@ static void swap_finding(struct ctx *c, struct device *d, const struct blk *b)
 }
 
 struct chain_state {
-	char **chain;     /* holder names in visiting order */
-	char **shown;     /* "dm-0 (vg-root)" for the detail */
+	char **chain; /* holder names in visiting order */
+	char **shown; /* "dm-0 (vg-root)" for the detail */
 	char **mountpoints;
 	char *fstype;
 	bool root, swap;
@@ -1379,8 +1381,7 @@ static void follow_holder(struct ctx *c, struct device *d, const char *via, cons
 		follow_holder(c, d, via, holders[i], s, depth + 1);
 }
 
-static void holder_finding(struct ctx *c, struct device *d, const struct blk *b,
-			   const char *holder)
+static void holder_finding(struct ctx *c, struct device *d, const struct blk *b, const char *holder)
 {
 	struct chain_state s = { 0 };
 	_cleanup_free_ char *shown = NULL, *mps = NULL, *detail = NULL;

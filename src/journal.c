@@ -12,9 +12,18 @@
 
 #define JOURNAL_SCHEMA 1
 
-static char *rundir(void) { return root_path(DEVOWN_RUNDIR); }
-static char *journal_path(void) { return xasprintf("%s%s/journal.json", root_prefix(), DEVOWN_RUNDIR); }
-static char *lock_path(void) { return xasprintf("%s%s/lock", root_prefix(), DEVOWN_RUNDIR); }
+static char *rundir(void)
+{
+	return root_path(DEVOWN_RUNDIR);
+}
+static char *journal_path(void)
+{
+	return xasprintf("%s%s/journal.json", root_prefix(), DEVOWN_RUNDIR);
+}
+static char *lock_path(void)
+{
+	return xasprintf("%s%s/lock", root_prefix(), DEVOWN_RUNDIR);
+}
 
 static const char *get_str(json_object *o, const char *key)
 {
@@ -42,9 +51,10 @@ int journal_load(struct journal *j)
 		return errno == ENOENT ? 0 : -errno;
 	root = json_object_from_file(path);
 	if (!root)
-		return log_error_errno(-EBADMSG, "the journal %s is unreadable or corrupt; it lists "
-						 "the original drivers of changed devices, inspect it "
-						 "before removing it",
+		return log_error_errno(-EBADMSG,
+				       "the journal %s is unreadable or corrupt; it lists "
+				       "the original drivers of changed devices, inspect it "
+				       "before removing it",
 				       path);
 	if (json_object_object_get_ex(root, "devices", &devs) &&
 	    json_object_is_type(devs, json_type_array)) {
@@ -90,7 +100,10 @@ int journal_load(struct journal *j)
 	return 0;
 }
 
-static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
 
 static int write_all_fsync(int fd, const char *s)
 {
@@ -138,7 +151,8 @@ int journal_save(const struct journal *j)
 		json_object_object_add(o, "device_id", json_object_new_string(buf));
 		json_object_object_add(o, "driver", str_or_null(e->driver));
 		json_object_object_add(o, "driver_override", str_or_null(e->driver_override));
-		json_object_object_add(o, "group", e->group >= 0 ? json_object_new_int(e->group) : NULL);
+		json_object_object_add(o, "group",
+				       e->group >= 0 ? json_object_new_int(e->group) : NULL);
 		json_object_object_add(o, "since", json_object_new_string(e->since));
 		json_object_object_add(o, "reason", json_object_new_string(e->reason));
 		json_object_array_add(devs, o);
@@ -160,8 +174,9 @@ int journal_save(const struct journal *j)
 		json_object_put(root);
 		return r;
 	}
-	r = write_all_fsync(fd, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-									     JSON_C_TO_STRING_NOSLASHESCAPE));
+	r = write_all_fsync(
+		fd, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	if (r >= 0 && close(TAKE_FD(fd)) < 0)
 		r = -errno;

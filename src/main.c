@@ -20,13 +20,16 @@ struct command {
 static const struct command commands[] = {
 	{ "status", 0, -1, cmd_status, OPT_JSON | OPT_VERBOSE, "[TARGET...]",
 	  "show IOMMU groups, drivers, DMA owners and what blocks VFIO" },
-	{ "bind", 2, -1, cmd_bind, OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT,
+	{ "bind", 2, -1, cmd_bind,
+	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT,
 	  "TARGET... DRIVER", "bind devices (or whole groups) to DRIVER, e.g. vfio" },
-	{ "unbind", 1, -1, cmd_unbind, OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT,
-	  "TARGET...", "detach devices and keep them unbound until restored" },
-	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT, "[TARGET...]",
-	  "give devices back the driver and override they had before devown" },
-	{ "apply", 0, -1, cmd_apply, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE, "[FILE...]",
+	{ "unbind", 1, -1, cmd_unbind,
+	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT, "TARGET...",
+	  "detach devices and keep them unbound until restored" },
+	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT,
+	  "[TARGET...]", "give devices back the driver and override they had before devown" },
+	{ "apply", 0, -1, cmd_apply,
+	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE, "[FILE...]",
 	  "bring devices to the state the configuration names" },
 	{ "export", 0, 0, cmd_export, OPT_JSON, "",
 	  "print the devices devown manages as configuration for apply" },
@@ -50,7 +53,8 @@ static const struct option_doc option_docs[] = {
 	{ "dry-run", 'n', no_argument, OPT_DRY_RUN, NULL,
 	  "print the plan and whether it would go ahead; change nothing" },
 	{ "force", 'f', no_argument, OPT_FORCE, NULL,
-	  "take devices the host is using, or bind a driver that does not claim the device (never overrides a held group)" },
+	  "take devices the host is using, or bind a driver that does not claim the device (never "
+	  "overrides a held group)" },
 	{ "timeout", ARG_TIMEOUT, required_argument, OPT_TIMEOUT, "SEC",
 	  "bound for blocking writes, waits and the lock (default 10)" },
 	{ "device", ARG_DEVICE, required_argument, OPT_DEVICE, "ADDR",
@@ -83,7 +87,8 @@ static void help(void)
 		printf("  %-34s %s\n", left, o->help);
 	}
 	printf("\nTARGET is a PCI address (0000:03:00.0, or 03:00.0 for domain 0000) or an IOMMU\n"
-	       "group number. Exit status: 0 success, 1 operation failed, 2 usage error or unknown\n"
+	       "group number. Exit status: 0 success, 1 operation failed, 2 usage error or "
+	       "unknown\n"
 	       "target, 3 refused by a safety check, 4 failed and could not be fully undone.\n"
 	       "See devown(8).\n");
 }
@@ -144,9 +149,10 @@ int main(int argc, char **argv)
 			errno = 0;
 			s = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(s > 0) || s > 3600)
-				return usage_error("invalid --timeout '%s': give seconds, more than 0 "
-						   "and at most 3600",
-						   optarg);
+				return usage_error(
+					"invalid --timeout '%s': give seconds, more than 0 "
+					"and at most 3600",
+					optarg);
 			cli.given |= OPT_TIMEOUT;
 			cli.timeout_ms = (int)(s * 1000);
 			break;
@@ -196,8 +202,8 @@ int main(int argc, char **argv)
 	if (cmd->max_args >= 0 && nargs > cmd->max_args)
 		return usage_error("too many arguments for '%s'", cmd->name);
 
-	cli.out.color = !no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) && isatty(STDOUT_FILENO) &&
-			!streq_ptr(getenv("TERM"), "dumb");
+	cli.out.color = !no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+			isatty(STDOUT_FILENO) && !streq_ptr(getenv("TERM"), "dumb");
 	if (getenv("DEVOWN_DEBUG"))
 		log_max_level = LOG_LEVEL_DEBUG;
 	return cmd->fn(nargs, argv + optind + 1, &cli);

@@ -64,7 +64,10 @@ void modctx_free(struct modctx *m)
 	free(m);
 }
 
-bool modctx_usable(struct modctx *m) { return m && m->usable; }
+bool modctx_usable(struct modctx *m)
+{
+	return m && m->usable;
+}
 
 static size_t hash_str(const char *s)
 {
@@ -102,8 +105,7 @@ static char **lookup_uncached(struct modctx *m, const char *alias)
 
 	if (kmod_module_new_from_lookup(m->ctx, alias, &list) < 0)
 		return v;
-	kmod_list_foreach(l, list)
-	{
+	kmod_list_foreach (l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
 		const char *name = kmod_module_get_name(mod);
 		if (name && !strv_contains(v, name))
@@ -185,8 +187,7 @@ int modctx_load(struct modctx *m, const char *name)
 		return r;
 	if (!list)
 		return -ENOENT;
-	kmod_list_foreach(l, list)
-	{
+	kmod_list_foreach (l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
 		r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 		kmod_module_unref(mod);

@@ -4,7 +4,10 @@
 #include "policy.h"
 #include "util.h"
 
-static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
 
 static json_object *hex_id(unsigned v, int width)
 {
@@ -13,7 +16,10 @@ static json_object *hex_id(unsigned v, int width)
 	return json_object_new_string(buf);
 }
 
-static json_object *int_or_null(int v, int none) { return v == none ? NULL : json_object_new_int(v); }
+static json_object *int_or_null(int v, int none)
+{
+	return v == none ? NULL : json_object_new_int(v);
+}
 
 static json_object *strv_to_json(char *const *v)
 {
@@ -131,7 +137,8 @@ json_object *group_to_json(const struct group *g)
 	for (size_t i = 0; i < g->n_holders; i++) {
 		json_object *hj = json_object_new_object();
 		json_object_object_add(hj, "pid", json_object_new_int(g->holders[i].pid));
-		json_object_object_add(hj, "command", json_object_new_string(g->holders[i].command));
+		json_object_object_add(hj, "command",
+				       json_object_new_string(g->holders[i].command));
 		json_object_object_add(hj, "path", json_object_new_string(g->holders[i].path));
 		json_object_array_add(holders, hj);
 	}
@@ -194,14 +201,13 @@ json_object *status_to_json(const struct host *h, const struct selection *s)
 
 void json_print(json_object *o)
 {
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							JSON_C_TO_STRING_SPACED |
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							JSON_C_TO_STRING_NOSLASHESCAPE),
 	      stdout);
 	fputc('\n', stdout);
 }
 
-#define JSON_PRINT_FLAGS                                                                       \
+#define JSON_PRINT_FLAGS \
 	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Prints o as json_print() would print it nested `level` deep (two spaces a level): json-c's
@@ -257,8 +263,11 @@ void status_print_json(const struct host *h, const struct selection *s, FILE *f)
 
 /* ---- text ---- */
 
-#define COLOR(name, code)                                                                      \
-	const char *ansi_##name(const struct output_options *o) { return o->color ? code : ""; }
+#define COLOR(name, code)                                       \
+	const char *ansi_##name(const struct output_options *o) \
+	{                                                       \
+		return o->color ? code : "";                    \
+	}
 COLOR(red, "\033[31m")
 COLOR(green, "\033[32m")
 COLOR(yellow, "\033[33m")
@@ -317,7 +326,9 @@ static void print_device(const struct device *d, const struct group *g, const st
 	{
 		char line[1024] = "";
 		size_t len = 0;
-#define ADD(...) len += (size_t)snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0, __VA_ARGS__)
+#define ADD(...)                                                                         \
+	len += (size_t)snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0, \
+				__VA_ARGS__)
 		if (d->bridge)
 			ADD("%sbridge", len ? ", " : "");
 		if (d->driver_override)
@@ -348,10 +359,12 @@ static void print_device(const struct device *d, const struct group *g, const st
 			d->in_use_unknown[i], ansi_reset(o));
 	if (o->verbose) {
 		const char *pad = "      ";
-		fprintf(f, "%s%*s  subsystem %04x:%04x, revision %02x, class %06x\n", pad, w->addr - 4,
-			"", d->subsys_vendor_id, d->subsys_device_id, d->revision, d->class_id);
+		fprintf(f, "%s%*s  subsystem %04x:%04x, revision %02x, class %06x\n", pad,
+			w->addr - 4, "", d->subsys_vendor_id, d->subsys_device_id, d->revision,
+			d->class_id);
 		fprintf(f, "%s%*s  driver_override %s, driver module %s\n", pad, w->addr - 4, "",
-			d->driver_override ? d->driver_override : "(none)", strna(d->driver_module));
+			d->driver_override ? d->driver_override : "(none)",
+			strna(d->driver_module));
 		fprintf(f, "%s%*s  modules ", pad, w->addr - 4, "");
 		if (!d->modules_known)
 			fputs("unknown (no module index)", f);
@@ -424,8 +437,9 @@ void status_print_text(const struct host *h, const struct selection *s,
 		k->dma_ownership_checks ? "present" : "ABSENT (devown enforces them)", h->n_groups,
 		h->n_groups == 1 ? "" : "s");
 	if (!k->iommu)
-		fprintf(f, "No IOMMU is enabled: add %s to the kernel command line (and enable "
-			   "VT-d/AMD-Vi in the firmware), then reboot.\n",
+		fprintf(f,
+			"No IOMMU is enabled: add %s to the kernel command line (and enable "
+			"VT-d/AMD-Vi in the firmware), then reboot.\n",
 			kernel_iommu_parameter());
 	for (size_t i = 0; s->notes && s->notes[i]; i++)
 		fprintf(f, "%s%s%s\n", ansi_yellow(o), s->notes[i], ansi_reset(o));

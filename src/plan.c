@@ -91,10 +91,11 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 			if (!g) {
 				free(p.devs);
 				free(p.explicit_target);
-				return log_error_errno(-ENOENT,
-						       "there is no IOMMU group %d; 'devown status' "
-						       "lists the groups",
-						       t->group);
+				return log_error_errno(
+					-ENOENT,
+					"there is no IOMMU group %d; 'devown status' "
+					"lists the groups",
+					t->group);
 			}
 			pick_group(&p, g, rq->journal, restore);
 		} else {
@@ -136,7 +137,8 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 static void refuse(struct plan *p, struct device *d, const char *rule, char *message)
 {
 	p->refusals = xrealloc(p->refusals, (p->n_refusals + 1) * sizeof(*p->refusals));
-	p->refusals[p->n_refusals++] = (struct refusal){ .dev = d, .rule = rule, .message = message };
+	p->refusals[p->n_refusals++] =
+		(struct refusal){ .dev = d, .rule = rule, .message = message };
 }
 
 static void add_step(struct plan *p, enum step_kind kind, struct item *it, const char *arg,
@@ -151,7 +153,10 @@ static void add_step(struct plan *p, enum step_kind kind, struct item *it, const
 	};
 }
 
-static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
+static char *dupn(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
 
 static char *holders_text(const struct group *g)
 {
@@ -170,7 +175,10 @@ static char *holders_text(const struct group *g)
 	return s;
 }
 
-static const char *drv_or_none(const char *d) { return d ? d : "no driver"; }
+static const char *drv_or_none(const char *d)
+{
+	return d ? d : "no driver";
+}
 
 static char *who(const struct device *d)
 {
@@ -265,7 +273,8 @@ static void plan_bind_item(struct host *h, const struct change_request *rq, stru
 			it->note = xstrdup("refused: a bridge");
 			refuse(p, d, "bridge",
 			       xasprintf("refusing to bind %s to %s: it is a bridge on %s, which "
-					 "never keeps a group from VFIO; without it, hotplug, AER and "
+					 "never keeps a group from VFIO; without it, hotplug, AER "
+					 "and "
 					 "power management stop for everything below it",
 					 w, c->driver, d->driver));
 		} else
@@ -307,7 +316,8 @@ static void plan_unbind_item(struct host *h, const struct change_request *rq, st
 			it->note = xstrdup("refused: a bridge");
 			refuse(p, d, "bridge",
 			       xasprintf("refusing to unbind %s: it is a bridge on %s, which never "
-					 "keeps a group from VFIO; without it, hotplug, AER and power "
+					 "keeps a group from VFIO; without it, hotplug, AER and "
+					 "power "
 					 "management stop for everything below it",
 					 w, d->driver));
 		} else
@@ -385,8 +395,8 @@ static void check_partial_groups(struct host *h, struct plan *p)
 			struct device *md = g->devices[m];
 			enum dma_role post = md->dma;
 			for (size_t k = 0; k < p->n_items; k++)
-				if (p->items[k].dev == md &&
-				    (p->items[k].action == ACT_BIND || p->items[k].action == ACT_UNBIND))
+				if (p->items[k].dev == md && (p->items[k].action == ACT_BIND ||
+							      p->items[k].action == ACT_UNBIND))
 					post = dma_role_classify(p->items[k].to.driver, false);
 			if (post != DMA_KERNEL)
 				continue;
@@ -396,8 +406,10 @@ static void check_partial_groups(struct host *h, struct plan *p)
 				/* --group leaves bridges alone: name it, and how to free it. */
 				refuse(p, it->dev, "partial-group",
 				       xasprintf("refusing to bind %s to %s: group %d would not be "
-						 "usable by VFIO because the bridge %s is on %s, which "
-						 "uses kernel DMA; unbind it first ('devown unbind %s', "
+						 "usable by VFIO because the bridge %s is on %s, "
+						 "which "
+						 "uses kernel DMA; unbind it first ('devown unbind "
+						 "%s', "
 						 "which stops %s for that bridge)",
 						 it->dev->addr, it->to.driver, g->number, md->addr,
 						 md->driver, md->addr, md->driver));
@@ -413,16 +425,20 @@ static void check_partial_groups(struct host *h, struct plan *p)
 		}
 		if (n)
 			refuse(p, it->dev, "partial-group",
-			       xasprintf("refusing to bind %s to %s: group %d would not be usable "
-					 "by VFIO because %s still use%s kernel DMA; add --group to "
-					 "move every member of the group",
-					 it->dev->addr, it->to.driver, g->number, names,
-					 n == 1 ? "s" : ""));
+			       xasprintf(
+				       "refusing to bind %s to %s: group %d would not be usable "
+				       "by VFIO because %s still use%s kernel DMA; add --group to "
+				       "move every member of the group",
+				       it->dev->addr, it->to.driver, g->number, names,
+				       n == 1 ? "s" : ""));
 		free(names);
 	}
 }
 
-static bool overrides_equal(const char *a, const char *b) { return streq_ptr(a, b); }
+static bool overrides_equal(const char *a, const char *b)
+{
+	return streq_ptr(a, b);
+}
 
 static void plan_steps(struct host *h, const struct change_request *rq, struct plan *p)
 {
@@ -487,7 +503,8 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 		if (it->action != ACT_BIND || !driver_is_vfio(it->to.driver) || it->dev->group < 0)
 			continue;
 		for (size_t k = 0; k < p->n_steps; k++)
-			if (p->steps[k].kind == STEP_WAIT_VFIO && p->steps[k].group == it->dev->group)
+			if (p->steps[k].kind == STEP_WAIT_VFIO &&
+			    p->steps[k].group == it->dev->group)
 				dup = true;
 		if (dup)
 			continue;

@@ -74,7 +74,8 @@ void group_evaluate(struct group *g, bool ownership_checks)
 	for (size_t i = 0; i < g->n_devices; i++) {
 		struct device *d = g->devices[i];
 		if (device_blocks_vfio(d, ownership_checks)) {
-			g->blockers = xrealloc(g->blockers, (g->n_blockers + 1) * sizeof(*g->blockers));
+			g->blockers =
+				xrealloc(g->blockers, (g->n_blockers + 1) * sizeof(*g->blockers));
 			g->blockers[g->n_blockers++] = d;
 		}
 		if (d->vfio_dev || driver_is_vfio(d->driver))

@@ -3,7 +3,10 @@
 #include "report.h"
 #include "util.h"
 
-static const char *nodrv(const char *d) { return d ? d : "no driver"; }
+static const char *nodrv(const char *d)
+{
+	return d ? d : "no driver";
+}
 
 void report_plan_text(const struct plan *p, FILE *f)
 {
@@ -33,7 +36,8 @@ void report_plan_text(const struct plan *p, FILE *f)
 			fprintf(f, "  group %d: check that VFIO can use the group\n", s->group);
 			break;
 		case STEP_PROBE:
-			fprintf(f, "  %s: let the kernel probe a driver (it had none before devown)\n",
+			fprintf(f,
+				"  %s: let the kernel probe a driver (it had none before devown)\n",
 				who);
 			break;
 		}
@@ -96,30 +100,32 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 			       driver_arg ? json_object_new_string(driver_arg) : NULL);
 	json_object_object_add(root, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(root, "result", json_object_new_string(result));
-	json_object_object_add(root, "changed",
-			       json_object_new_boolean(streq(result, RESULT_DONE) && plan_changes(p)));
+	json_object_object_add(
+		root, "changed",
+		json_object_new_boolean(streq(result, RESULT_DONE) && plan_changes(p)));
 	json_object_object_add(root, "error", error ? json_object_new_string(error) : NULL);
 
 	for (size_t i = 0; i < p->n_items; i++) {
 		const struct item *it = &p->items[i];
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "address", json_object_new_string(it->dev->addr));
-		json_object_object_add(d, "group", it->dev->group >= 0
-							   ? json_object_new_int(it->dev->group)
+		json_object_object_add(d, "group",
+				       it->dev->group >= 0 ? json_object_new_int(it->dev->group)
 							   : NULL);
 		json_object_object_add(d, "action",
 				       json_object_new_string(item_action_to_string(it->action)));
 		json_object_object_add(d, "from",
 				       state_json(it->from.driver, it->from.driver_override));
 		if (it->action == ACT_BIND || it->action == ACT_UNBIND || it->action == ACT_RESTORE)
-			json_object_object_add(d, "to",
-					       state_json(it->to.driver,
-							  it->action == ACT_UNBIND
+			json_object_object_add(
+				d, "to",
+				state_json(it->to.driver, it->action == ACT_UNBIND
 								  ? "none"
 								  : it->to.driver_override));
 		else
 			json_object_object_add(d, "to", NULL);
-		json_object_object_add(d, "note", it->note ? json_object_new_string(it->note) : NULL);
+		json_object_object_add(d, "note",
+				       it->note ? json_object_new_string(it->note) : NULL);
 		json_object_array_add(devices, d);
 	}
 	json_object_object_add(root, "devices", devices);
@@ -127,7 +133,8 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const struct step *s = &p->steps[i];
 		json_object *st = json_object_new_object();
-		json_object_object_add(st, "step", json_object_new_string(step_kind_to_string(s->kind)));
+		json_object_object_add(st, "step",
+				       json_object_new_string(step_kind_to_string(s->kind)));
 		if (s->item)
 			json_object_object_add(st, "address",
 					       json_object_new_string(s->item->dev->addr));
@@ -151,12 +158,12 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 		json_object *rj = json_object_new_object();
 		json_object_object_add(rj, "address",
 				       r->dev ? json_object_new_string(r->dev->addr) : NULL);
-		json_object_object_add(rj, "driver", r->dev && r->dev->driver
-							     ? json_object_new_string(r->dev->driver)
-							     : NULL);
-		json_object_object_add(rj, "group", r->dev && r->dev->group >= 0
-							    ? json_object_new_int(r->dev->group)
-							    : NULL);
+		json_object_object_add(
+			rj, "driver",
+			r->dev && r->dev->driver ? json_object_new_string(r->dev->driver) : NULL);
+		json_object_object_add(
+			rj, "group",
+			r->dev && r->dev->group >= 0 ? json_object_new_int(r->dev->group) : NULL);
 		json_object_object_add(rj, "rule", json_object_new_string(r->rule));
 		json_object_object_add(rj, "message", json_object_new_string(r->message));
 		json_object_array_add(refusals, rj);

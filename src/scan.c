@@ -130,7 +130,7 @@ static void device_read(struct device *d, const char *addr, int dirfd)
 	d->bridge = class_is_bridge(d->class_id);
 	/* The kernel shows boot_vga on VGA controllers (class 0300) only. */
 	d->boot_vga =
-	    (d->class_id >> 8) == 0x0300 && read_uint_at(dirfd, "boot_vga", &v) >= 0 && v == 1;
+		(d->class_id >> 8) == 0x0300 && read_uint_at(dirfd, "boot_vga", &v) >= 0 && v == 1;
 	if (read_int_at(dirfd, "numa_node", &d->numa_node) < 0)
 		d->numa_node = -1;
 	if (read_text_at(dirfd, "reset_method", &d->reset_method) >= 0 && !*d->reset_method) {
@@ -284,8 +284,9 @@ static void *read_worker(void *arg)
 static struct device *read_devices(char **addrs, struct group *groups, size_t n_groups,
 				   size_t *ret_n)
 {
-	struct read_job j = { .addrs = addrs, .n = strv_length(addrs), .groups = groups,
-			      .n_groups = n_groups };
+	struct read_job j = {
+		.addrs = addrs, .n = strv_length(addrs), .groups = groups, .n_groups = n_groups
+	};
 	_cleanup_free_ bool *present = xcalloc(j.n + 1, sizeof(bool));
 	pthread_t threads[7];
 	size_t n_threads = 0, want = j.n / 128, n = 0;
@@ -434,4 +435,7 @@ struct group *host_find_group(struct host *h, int number)
 	return NULL;
 }
 
-void device_refresh_state(struct device *d) { (void)device_refresh(d); }
+void device_refresh_state(struct device *d)
+{
+	(void)device_refresh(d);
+}

@@ -134,6 +134,6 @@ int sysfs_device_serial(const char *addr, char **ret)
 int sysfs_group_devices(int group, char ***ret)
 {
 	_cleanup_free_ char *p =
-	    xasprintf("%s/sys/kernel/iommu_groups/%d/devices", root_prefix(), group);
+		xasprintf("%s/sys/kernel/iommu_groups/%d/devices", root_prefix(), group);
 	return list_dir_at(AT_FDCWD, p, ret);
 }

@@ -27,9 +27,15 @@ const char *root_prefix(void)
 	return root_cached;
 }
 
-bool root_is_fake(void) { return *root_prefix() != '\0'; }
+bool root_is_fake(void)
+{
+	return *root_prefix() != '\0';
+}
 
-char *root_path(const char *abs) { return xasprintf("%s%s", root_prefix(), abs); }
+char *root_path(const char *abs)
+{
+	return xasprintf("%s%s", root_prefix(), abs);
+}
 
 /* sysfs hands out a whole attribute in one read(); procfs files may come in pieces. */
 static int read_text(int dirfd, const char *name, char **ret, bool one_read)
@@ -214,7 +220,8 @@ int sysfs_iommu_groups(int **ret, size_t *ret_n)
 
 int sysfs_group_type(int group, char **ret)
 {
-	_cleanup_free_ char *p = xasprintf("%s/sys/kernel/iommu_groups/%d/type", root_prefix(), group);
+	_cleanup_free_ char *p =
+		xasprintf("%s/sys/kernel/iommu_groups/%d/type", root_prefix(), group);
 	return read_text_at(AT_FDCWD, p, ret);
 }
 
@@ -266,8 +273,14 @@ int sysfs_driver_module(const char *driver, char **ret)
 static int write_timeout_ms = 10000;
 static unsigned write_count;
 
-void sysfs_set_write_timeout(int timeout_ms) { write_timeout_ms = timeout_ms; }
-unsigned sysfs_write_count(void) { return write_count; }
+void sysfs_set_write_timeout(int timeout_ms)
+{
+	write_timeout_ms = timeout_ms;
+}
+unsigned sysfs_write_count(void)
+{
+	return write_count;
+}
 
 static unsigned env_uint(const char *name)
 {
@@ -407,7 +420,10 @@ int sysfs_unbind(const char *addr, const char *driver)
 	return sysfs_write(p, addr);
 }
 
-int sysfs_probe(const char *addr) { return sysfs_write("/sys/bus/pci/drivers_probe", addr); }
+int sysfs_probe(const char *addr)
+{
+	return sysfs_write("/sys/bus/pci/drivers_probe", addr);
+}
 
 int sysfs_bind(const char *addr, const char *driver)
 {
@@ -446,4 +462,7 @@ int sysfs_module_pci_drivers(const char *module, char ***ret)
 	return 0;
 }
 
-char *vfio_group_node(int group) { return xasprintf("%s/dev/vfio/%d", root_prefix(), group); }
+char *vfio_group_node(int group)
+{
+	return xasprintf("%s/dev/vfio/%d", root_prefix(), group);
+}

@@ -52,13 +52,15 @@ int targets_resolve(struct host *h, char **args, int n, struct selection *ret)
 			if (!g) {
 				selection_done(&s);
 				if (h->n_groups == 0)
-					log_error("there is no IOMMU group %d: this host has no IOMMU "
+					log_error("there is no IOMMU group %d: this host has no "
+						  "IOMMU "
 						  "groups at all (is the IOMMU enabled?)",
 						  t.group);
 				else
-					log_error("there is no IOMMU group %d; 'devown status' lists "
-						  "the groups",
-						  t.group);
+					log_error(
+						"there is no IOMMU group %d; 'devown status' lists "
+						"the groups",
+						t.group);
 				return -ENOENT;
 			}
 			add_group(&s, g);

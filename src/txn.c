@@ -51,8 +51,14 @@ static void live_read(const char *addr, struct live *l)
 	}
 }
 
-static const char *nodrv(const char *d) { return d ? d : "no driver"; }
-static const char *noovr(const char *o) { return o ? o : "(none)"; }
+static const char *nodrv(const char *d)
+{
+	return d ? d : "no driver";
+}
+static const char *noovr(const char *o)
+{
+	return o ? o : "(none)";
+}
 
 static long long now_ms(void)
 {
@@ -90,7 +96,8 @@ static char *explain(struct host *h, struct device *d, enum step_kind kind, cons
 		return xasprintf("kernel: %s", strerror(-err));
 	live_read(d->addr, &l);
 	if (err == -EBUSY && l.driver && !streq(l.driver, arg)) {
-		s = xasprintf("it is already bound to %s (something bound it in between)", l.driver);
+		s = xasprintf("it is already bound to %s (something bound it in between)",
+			      l.driver);
 		live_done(&l);
 		return s;
 	}
@@ -210,8 +217,8 @@ static int check_viable(struct host *h, int group, char **ret_error)
 			free(list);
 			list = t;
 		}
-		*ret_error = xasprintf("group %d is not usable by VFIO: %s use kernel DMA", group,
-				       list);
+		*ret_error =
+			xasprintf("group %d is not usable by VFIO: %s use kernel DMA", group, list);
 		return -EBUSY;
 	}
 	r = vfio_group_viable(group);
@@ -353,24 +360,26 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 							       "%s: %s",
 							       it->dev->addr, why);
 				else if (st->kind == STEP_SET_OVERRIDE)
-					out->error = xasprintf("could not set driver_override of %s "
-							       "to %s: %s",
-							       it->dev->addr, noovr(st->arg), why);
+					out->error =
+						xasprintf("could not set driver_override of %s "
+							  "to %s: %s",
+							  it->dev->addr, noovr(st->arg), why);
 				else
-					out->error = xasprintf("could not %s %s %s %s: %s",
-							       step_verb(st->kind), it->dev->addr,
-							       st->kind == STEP_BIND ? "to" : "from",
-							       st->arg, why);
+					out->error =
+						xasprintf("could not %s %s %s %s: %s",
+							  step_verb(st->kind), it->dev->addr,
+							  st->kind == STEP_BIND ? "to" : "from",
+							  st->arg, why);
 				break;
 			}
 			if (st->kind == STEP_BIND) {
 				struct live l;
 				wait_driver(it->dev->addr, st->arg, &l);
 				if (!streq_ptr(l.driver, st->arg))
-					out->error = xasprintf("the kernel accepted binding %s to %s, "
-							       "but the device is on %s",
-							       it->dev->addr, st->arg,
-							       nodrv(l.driver));
+					out->error =
+						xasprintf("the kernel accepted binding %s to %s, "
+							  "but the device is on %s",
+							  it->dev->addr, st->arg, nodrv(l.driver));
 				live_done(&l);
 			}
 			break;
@@ -408,11 +417,11 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		}
 		if (!streq_ptr(l.driver, it->to.driver) ||
 		    !streq_ptr(l.driver_override, final_override(it)))
-			out->error = xasprintf("%s ended on %s with driver_override %s, not %s with "
-					       "%s",
-					       it->dev->addr, nodrv(l.driver),
-					       noovr(l.driver_override), nodrv(it->to.driver),
-					       noovr(final_override(it)));
+			out->error =
+				xasprintf("%s ended on %s with driver_override %s, not %s with "
+					  "%s",
+					  it->dev->addr, nodrv(l.driver), noovr(l.driver_override),
+					  nodrv(it->to.driver), noovr(final_override(it)));
 		live_done(&l);
 	}
 
@@ -422,11 +431,11 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 			struct journal_entry *e;
 			if (!touched[i])
 				continue;
-			strv_push(&out->done, xasprintf("%s: %s -> %s", it->dev->addr,
-							nodrv(it->from.driver),
-							nodrv(it->to.driver)));
-			log_change("%s [%04x:%04x] %s: %s -> %s (driver_override %s)", it->dev->addr,
-				   it->dev->vendor_id, it->dev->device_id, command,
+			strv_push(&out->done,
+				  xasprintf("%s: %s -> %s", it->dev->addr, nodrv(it->from.driver),
+					    nodrv(it->to.driver)));
+			log_change("%s [%04x:%04x] %s: %s -> %s (driver_override %s)",
+				   it->dev->addr, it->dev->vendor_id, it->dev->device_id, command,
 				   nodrv(it->from.driver), nodrv(it->to.driver),
 				   noovr(final_override(it)));
 			/* A device back in its original state needs no journal entry. */
@@ -450,11 +459,13 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		if (i == stuck) {
 			/* Reading or writing its attributes would block devown too (REFERENCE.md
 			 * section 2): leave it, say so. */
-			strv_push(&out->differs,
-				  xasprintf("%s: a write is still blocked in the kernel; left as it is "
-					    "(was %s, driver_override %s)",
-					    p->items[i].dev->addr, nodrv(p->items[i].from.driver),
-					    noovr(p->items[i].from.driver_override)));
+			strv_push(
+				&out->differs,
+				xasprintf(
+					"%s: a write is still blocked in the kernel; left as it is "
+					"(was %s, driver_override %s)",
+					p->items[i].dev->addr, nodrv(p->items[i].from.driver),
+					noovr(p->items[i].from.driver_override)));
 			continue;
 		}
 		(void)undo_device(&p->items[i], out);

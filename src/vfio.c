@@ -32,7 +32,9 @@ int vfio_wait_group_node(int group, int timeout_ms)
 		if (udev) {
 			mon = udev_monitor_new_from_netlink(
 				udev, access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel");
-			if (mon && udev_monitor_filter_add_match_subsystem_devtype(mon, "vfio", NULL) >= 0 &&
+			if (mon &&
+			    udev_monitor_filter_add_match_subsystem_devtype(mon, "vfio", NULL) >=
+				    0 &&
 			    udev_monitor_enable_receiving(mon) >= 0)
 				fd = udev_monitor_get_fd(mon);
 		}

@@ -10,6 +10,14 @@ build=${DEVOWN_BUILD:-build}
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "format (.clang-format)"
+status=0
+if ! clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tests/unit/*.h \
+	tests/vm/*.c tests/apply/*.c; then
+	echo "run-tests: clang-format would change the files above (run clang-format -i)"
+	status=1
+fi
+
 step "build ($build) with -Werror"
 if [ ! -d "$build" ]; then
 	meson setup "$build" -Dwerror=true
@@ -18,8 +26,7 @@ else
 fi
 meson compile -C "$build"
 
-step "unit, fixture and vm suites"
-status=0
+step "unit, fixture, docs and vm suites"
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 
 # A skipped real-kernel suite is not a pass.

@@ -20,7 +20,7 @@ fi
 
 pkgs=(
 	# build
-	gcc libc6-dev meson ninja-build pkg-config
+	gcc libc6-dev meson ninja-build pkg-config clang-format
 	libudev-dev libkmod-dev libpci-dev libjson-c-dev pci.ids
 	# documentation
 	scdoc groff-base man-db

@@ -9,7 +9,7 @@
 
 int main(void)
 {
-	struct scan_options so = {0};
+	struct scan_options so = { 0 };
 	struct config_mismatch *m = NULL;
 	struct host h;
 	size_t n = 0;

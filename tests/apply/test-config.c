@@ -41,48 +41,52 @@ static void test_errors(void)
 		const char *where; /* "t.conf:N: " */
 		const char *says;
 	} cases[] = {
-	    {"[device a]\ndrivr=vfio\n", "t.conf:2: ", "unknown key 'drivr'"},
-	    {"[device a]\naddress=03:00.0\naddress=04:00.0\ndriver=vfio\n",
-	     "t.conf:3: ", "duplicate key 'address' in entry 'a' (first at line 2)"},
-	    {"address=03:00.0\n", "t.conf:1: ", "outside of a [device NAME] section"},
-	    {"# c\n[host a]\n", "t.conf:2: ", "unknown section '[host a]'"},
-	    {"[device a\n", "t.conf:1: ", "must end with ']'"},
-	    {"[device]\n", "t.conf:1: ", "unknown section"},
-	    {"[device a b]\n", "t.conf:1: ", "invalid entry name 'a b'"},
-	    {"[device a]\naddress 03:00.0\n", "t.conf:2: ", "expected KEY=VALUE"},
-	    {"[device a]\naddress=\n", "t.conf:2: ", "'address=' has no value"},
-	    {"[device a]\naddress=0000:03:00.8\ndriver=vfio\n", "t.conf:2: ", "invalid address"},
-	    {"[device a]\naddress=03:20.0\ndriver=vfio\n", "t.conf:2: ", "invalid address"},
-	    {"[device a]\nvendor=808\ndriver=vfio\n", "t.conf:2: ", "invalid vendor '808'"},
-	    {"[device a]\nvendor=80866\ndriver=vfio\n", "t.conf:2: ", "invalid vendor"},
-	    {"[device a]\ndevice=xyzw\ndriver=vfio\n", "t.conf:2: ", "invalid device"},
-	    {"[device a]\nsubsystem=8086\ndriver=vfio\n", "t.conf:2: ", "invalid subsystem"},
-	    {"[device a]\nsubsystem=8086:a01f:1\ndriver=vfio\n", "t.conf:2: ", "invalid subsystem"},
-	    {"[device a]\nclass=020\ndriver=vfio\n", "t.conf:2: ", "invalid class"},
-	    {"[device a]\nserial=00-1b-21-ff-ff-6b-8e\ndriver=vfio\n",
-	     "t.conf:2: ", "invalid serial"},
-	    {"[device a]\nserial=00:1b:21:ff:ff:6b:8e:5c\ndriver=vfio\n",
-	     "t.conf:2: ", "invalid serial"},
-	    {"[device a]\npath=0000:00:1c.0/3\ndriver=vfio\n", "t.conf:2: ", "invalid path"},
-	    {"[device a]\npath=0000:00:1c.0/00.0/\ndriver=vfio\n", "t.conf:2: ", "invalid path"},
-	    {"[device a]\nslot=a/b\ndriver=vfio\n", "t.conf:2: ", "invalid slot"},
-	    {"[device a]\naddress=03:00.0\ndriver=vfio # comment\n",
-	     "t.conf:3: ", "invalid driver 'vfio # comment'"},
-	    {"[device a]\naddress=03:00.0\ndriver=vfio\ngroup=true\n",
-	     "t.conf:4: ", "invalid group 'true'"},
-	    {"[device a]\naddress=03:00.0\ndriver=vfio\nmatch=any\n",
-	     "t.conf:4: ", "invalid match 'any'"},
-	    {"[device a]\ndriver=vfio\n", "t.conf:1: ", "entry 'a' selects nothing"},
-	    {"[device a]\naddress=03:00.0\n[device b]\naddress=04:00.0\ndriver=vfio\n",
-	     "t.conf:1: ", "entry 'a' has no driver="},
-	    {"[device a]\naddress=03:00.0\ndriver=vfio\n[device a]\n",
-	     "t.conf:4: ", "duplicate entry name 'a' (first at t.conf:1)"},
-	    {"[device a]\naddress=03:00.0\nDriver=vfio\n", "t.conf:3: ", "unknown key 'Driver'"},
+		{ "[device a]\ndrivr=vfio\n", "t.conf:2: ", "unknown key 'drivr'" },
+		{ "[device a]\naddress=03:00.0\naddress=04:00.0\ndriver=vfio\n",
+		  "t.conf:3: ", "duplicate key 'address' in entry 'a' (first at line 2)" },
+		{ "address=03:00.0\n", "t.conf:1: ", "outside of a [device NAME] section" },
+		{ "# c\n[host a]\n", "t.conf:2: ", "unknown section '[host a]'" },
+		{ "[device a\n", "t.conf:1: ", "must end with ']'" },
+		{ "[device]\n", "t.conf:1: ", "unknown section" },
+		{ "[device a b]\n", "t.conf:1: ", "invalid entry name 'a b'" },
+		{ "[device a]\naddress 03:00.0\n", "t.conf:2: ", "expected KEY=VALUE" },
+		{ "[device a]\naddress=\n", "t.conf:2: ", "'address=' has no value" },
+		{ "[device a]\naddress=0000:03:00.8\ndriver=vfio\n",
+		  "t.conf:2: ", "invalid address" },
+		{ "[device a]\naddress=03:20.0\ndriver=vfio\n", "t.conf:2: ", "invalid address" },
+		{ "[device a]\nvendor=808\ndriver=vfio\n", "t.conf:2: ", "invalid vendor '808'" },
+		{ "[device a]\nvendor=80866\ndriver=vfio\n", "t.conf:2: ", "invalid vendor" },
+		{ "[device a]\ndevice=xyzw\ndriver=vfio\n", "t.conf:2: ", "invalid device" },
+		{ "[device a]\nsubsystem=8086\ndriver=vfio\n", "t.conf:2: ", "invalid subsystem" },
+		{ "[device a]\nsubsystem=8086:a01f:1\ndriver=vfio\n",
+		  "t.conf:2: ", "invalid subsystem" },
+		{ "[device a]\nclass=020\ndriver=vfio\n", "t.conf:2: ", "invalid class" },
+		{ "[device a]\nserial=00-1b-21-ff-ff-6b-8e\ndriver=vfio\n",
+		  "t.conf:2: ", "invalid serial" },
+		{ "[device a]\nserial=00:1b:21:ff:ff:6b:8e:5c\ndriver=vfio\n",
+		  "t.conf:2: ", "invalid serial" },
+		{ "[device a]\npath=0000:00:1c.0/3\ndriver=vfio\n", "t.conf:2: ", "invalid path" },
+		{ "[device a]\npath=0000:00:1c.0/00.0/\ndriver=vfio\n",
+		  "t.conf:2: ", "invalid path" },
+		{ "[device a]\nslot=a/b\ndriver=vfio\n", "t.conf:2: ", "invalid slot" },
+		{ "[device a]\naddress=03:00.0\ndriver=vfio # comment\n",
+		  "t.conf:3: ", "invalid driver 'vfio # comment'" },
+		{ "[device a]\naddress=03:00.0\ndriver=vfio\ngroup=true\n",
+		  "t.conf:4: ", "invalid group 'true'" },
+		{ "[device a]\naddress=03:00.0\ndriver=vfio\nmatch=any\n",
+		  "t.conf:4: ", "invalid match 'any'" },
+		{ "[device a]\ndriver=vfio\n", "t.conf:1: ", "entry 'a' selects nothing" },
+		{ "[device a]\naddress=03:00.0\n[device b]\naddress=04:00.0\ndriver=vfio\n",
+		  "t.conf:1: ", "entry 'a' has no driver=" },
+		{ "[device a]\naddress=03:00.0\ndriver=vfio\n[device a]\n",
+		  "t.conf:4: ", "duplicate entry name 'a' (first at t.conf:1)" },
+		{ "[device a]\naddress=03:00.0\nDriver=vfio\n",
+		  "t.conf:3: ", "unknown key 'Driver'" },
 	};
 	_cleanup_free_ char *err = NULL;
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		struct config c = {0};
+		struct config c = { 0 };
 		int r = parse(&c, cases[i].text, &err);
 		CHECK(r == -EINVAL);
 		CHECK(err && startswith(err, cases[i].where));
@@ -97,7 +101,7 @@ static void test_errors(void)
 
 static void test_values(void)
 {
-	struct config c = {0};
+	struct config c = { 0 };
 	_cleanup_free_ char *err = NULL;
 	const struct config_entry *e;
 
@@ -145,7 +149,7 @@ static void test_values(void)
 /* What export writes reads back as the same entry. */
 static void test_format_roundtrip(void)
 {
-	struct config a = {0}, b = {0};
+	struct config a = { 0 }, b = { 0 };
 	_cleanup_free_ char *err = NULL, *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -178,13 +182,13 @@ static void test_format_roundtrip(void)
 	}
 	{
 		json_object *j = config_entry_to_json(&a.entries[0]);
-		CHECK_STREQ(
-		    json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
-		    "{\"name\":\"x\",\"file\":\"t.conf\",\"line\":1,\"address\":\"0000:03:00.0\","
-		    "\"slot\":\"4\",\"path\":\"0000:00:1c.0\\/00.0\",\"vendor\":\"8086\","
-		    "\"device\":\"10d3\",\"subsystem\":\"8086:a01f\",\"class\":\"02\","
-		    "\"serial\":\"00-1b-21-ff-ff-6b-8e-5c\",\"driver\":\"vfio-pci\","
-		    "\"group\":true,\"match\":\"all\"}");
+		CHECK_STREQ(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+			    "{\"name\":\"x\",\"file\":\"t.conf\",\"line\":1,\"address\":\"0000:03:"
+			    "00.0\","
+			    "\"slot\":\"4\",\"path\":\"0000:00:1c.0\\/00.0\",\"vendor\":\"8086\","
+			    "\"device\":\"10d3\",\"subsystem\":\"8086:a01f\",\"class\":\"02\","
+			    "\"serial\":\"00-1b-21-ff-ff-6b-8e-5c\",\"driver\":\"vfio-pci\","
+			    "\"group\":true,\"match\":\"all\"}");
 		json_object_put(j);
 	}
 	config_done(&a);
@@ -214,7 +218,7 @@ static void test_load_dir(void)
 	char *root = mkdtemp(tmpl);
 	_cleanup_free_ char *dir = NULL, *err = NULL;
 	char *p;
-	struct config c = {0};
+	struct config c = { 0 };
 
 	CHECK(root != NULL);
 	setenv("DEVOWN_ROOT", root, 1);
@@ -291,8 +295,8 @@ static void test_load_dir(void)
 		_cleanup_free_ char *a = xasprintf("%s/20-b.conf", dir),
 				    *b = xasprintf("%s/10-a.conf", dir),
 				    *m = xasprintf("%s/missing.conf", dir);
-		char *files[] = {a, b};
-		char *missing[] = {a, m};
+		char *files[] = { a, b };
+		char *missing[] = { a, m };
 		CHECK(load(files, 2, &c, &err) == 0);
 		CHECK(c.n_entries == 2 && streq(c.entries[0].name, "b"));
 		config_done(&c);
@@ -330,7 +334,8 @@ static void set_dev(size_t i, const char *addr, const char *driver, unsigned v, 
 	x->group = group;
 	x->bridge = class_is_bridge(cls);
 	ids[i] = (struct device_ident){
-	    .dev = x, .path = (char *)path, .slot = (char *)slot, .serial = (char *)serial};
+		.dev = x, .path = (char *)path, .slot = (char *)slot, .serial = (char *)serial
+	};
 }
 
 static void setup_host(void)
@@ -364,8 +369,8 @@ static void setup_host(void)
 static int resolve(const char *text, const char *only, char **ret, char **err,
 		   struct config_result *res_out)
 {
-	struct config c = {0};
-	struct config_result res = {0};
+	struct config c = { 0 };
+	struct config_result res = { 0 };
 	char *s = xstrdup("");
 	int r;
 
@@ -382,17 +387,17 @@ static int resolve(const char *text, const char *only, char **ret, char **err,
 	*err = NULL;
 	r = config_resolve(&c, &h, ids, only, &res, err);
 	for (size_t i = 0; r == 0 && i < res.n_picks; i++) {
-		char *t =
-		    xasprintf("%s%s%s=%s%s", s, i ? " " : "", res.picks[i].dev->addr,
-			      res.picks[i].entry->driver, res.picks[i].explicit_target ? "*" : "");
+		char *t = xasprintf("%s%s%s=%s%s", s, i ? " " : "", res.picks[i].dev->addr,
+				    res.picks[i].entry->driver,
+				    res.picks[i].explicit_target ? "*" : "");
 		free(s);
 		s = t;
 	}
 	*ret = s;
 	if (res_out) {
 		/* Keep only what outlives the config: the mismatches. */
-		*res_out = (struct config_result){.mismatches = res.mismatches,
-						  .n_mismatches = res.n_mismatches};
+		*res_out = (struct config_result){ .mismatches = res.mismatches,
+						   .n_mismatches = res.n_mismatches };
 		res.mismatches = NULL;
 		res.n_mismatches = 0;
 	}

@@ -39,19 +39,19 @@ int main(void)
 	ok("ff:00.0", "0000:ff:00.0");
 
 	bad("");
-	bad("0000:03:00");         /* no function */
-	bad("0000:03:00.");        /* empty function */
-	bad("0000:03:00.8");       /* function above 7 */
-	bad("0000:03:20.0");       /* device above 1f */
-	bad("0000:3:00.0");        /* bus needs two digits */
-	bad("0000:003:00.0");      /* three-digit bus */
-	bad("000:03:00.0");        /* short domain */
-	bad("100000000:03:00.0");  /* nine-digit domain */
-	bad("0000:03:0.0");        /* one-digit device */
-	bad("0000:03:00.0 ");      /* trailing space */
-	bad(" 0000:03:00.0");      /* leading space */
-	bad("0000:03:00.00");      /* two-digit function */
-	bad("0000:0g:00.0");       /* not hex */
+	bad("0000:03:00");	  /* no function */
+	bad("0000:03:00.");	  /* empty function */
+	bad("0000:03:00.8");	  /* function above 7 */
+	bad("0000:03:20.0");	  /* device above 1f */
+	bad("0000:3:00.0");	  /* bus needs two digits */
+	bad("0000:003:00.0");	  /* three-digit bus */
+	bad("000:03:00.0");	  /* short domain */
+	bad("100000000:03:00.0"); /* nine-digit domain */
+	bad("0000:03:0.0");	  /* one-digit device */
+	bad("0000:03:00.0 ");	  /* trailing space */
+	bad(" 0000:03:00.0");	  /* leading space */
+	bad("0000:03:00.00");	  /* two-digit function */
+	bad("0000:0g:00.0");	  /* not hex */
 	bad("0000-03-00.0");
 	bad("0000:03:00:0");
 	bad("0000:03.00.0");

@@ -64,7 +64,9 @@ static void setup(void)
 	h.kernel.release = (char *)"6.1.0";
 }
 
-static struct holder qemu = { .pid = 812, .command = (char *)"qemu-system-x86", .path = (char *)"/dev/vfio/3" };
+static struct holder qemu = { .pid = 812,
+			      .command = (char *)"qemu-system-x86",
+			      .path = (char *)"/dev/vfio/3" };
 
 struct run {
 	struct plan p;
@@ -78,8 +80,13 @@ static int run(struct run *r, enum change_kind kind, const char *const *targets,
 	       const char *driver, bool group, bool force, struct journal *j)
 {
 	struct target t[8];
-	struct change_request rq = { .kind = kind, .targets = t, .n_targets = nt, .group = group,
-				     .force = force, .driver_arg = driver, .journal = j };
+	struct change_request rq = { .kind = kind,
+				     .targets = t,
+				     .n_targets = nt,
+				     .group = group,
+				     .force = force,
+				     .driver_arg = driver,
+				     .journal = j };
 	int e;
 
 	memset(r, 0, sizeof(*r));
@@ -127,8 +134,9 @@ static char *steps_str(const struct plan *p)
 		const struct step *st = &p->steps[i];
 		char *t;
 		if (st->item)
-			t = xasprintf("%s%s%s:%s:%s", s, *s ? " " : "", step_kind_to_string(st->kind),
-				      st->item->dev->addr, st->arg ? st->arg : "-");
+			t = xasprintf("%s%s%s:%s:%s", s, *s ? " " : "",
+				      step_kind_to_string(st->kind), st->item->dev->addr,
+				      st->arg ? st->arg : "-");
 		else if (st->kind == STEP_LOAD_MODULE)
 			t = xasprintf("%s%s%s:%s", s, *s ? " " : "", step_kind_to_string(st->kind),
 				      st->arg);
@@ -276,7 +284,8 @@ int main(void)
 	/* Rule 5: in use, unless --force. */
 	{
 		const char *t[] = { "1" };
-		struct in_use u = { (char *)"net", (char *)"eth0", (char *)"up, 192.0.2.1/24", true };
+		struct in_use u = { (char *)"net", (char *)"eth0", (char *)"up, 192.0.2.1/24",
+				    true };
 		devs[1].in_use = &u;
 		devs[1].n_in_use = 1;
 		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
@@ -313,8 +322,11 @@ int main(void)
 		plan_done(&r.p);
 		{
 			struct target tt;
-			struct change_request rq = { .kind = CHANGE_BIND, .targets = &tt, .n_targets = 1,
-						     .choices = r.choices, .journal = &j };
+			struct change_request rq = { .kind = CHANGE_BIND,
+						     .targets = &tt,
+						     .n_targets = 1,
+						     .choices = r.choices,
+						     .journal = &j };
 			target_parse("02:00.0", &tt);
 			plan_build(&h, &rq, r.sel, r.expl, r.n, &r.p);
 		}

@@ -67,7 +67,7 @@ static int open_group(const char *group)
 
 static int viable(const char *group)
 {
-	struct vfio_group_status st = {.argsz = sizeof(st)};
+	struct vfio_group_status st = { .argsz = sizeof(st) };
 	int fd = open_group(group);
 
 	/* Opening and asking claims nothing: the group stays free for the next scenario. */
@@ -82,7 +82,7 @@ static int viable(const char *group)
 
 static int hold(const char *group, const char *addr)
 {
-	struct vfio_group_status st = {.argsz = sizeof(st)};
+	struct vfio_group_status st = { .argsz = sizeof(st) };
 	int container, fd, dev = -1;
 
 	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
