@@ -56,8 +56,10 @@ static void load_driver_state(struct device *d, int dirfd)
 	d->driver_override = read_override(dirfd);
 	free(d->vfio_dev_name);
 	d->vfio_dev_name = NULL;
-	/* vfio-dev/ is created by the VFIO driver's probe: an unbound device has none. */
-	d->vfio_dev = d->driver && list_dir_at(dirfd, "vfio-dev", &vfio) >= 0;
+	/* vfio-dev/ is created by a VFIO driver's probe; every VFIO driver, variants included,
+	 * has "vfio" in its name, so others need not be asked. */
+	d->vfio_dev = d->driver && strstr(d->driver, "vfio") &&
+		      list_dir_at(dirfd, "vfio-dev", &vfio) >= 0;
 	if (d->vfio_dev && vfio[0])
 		d->vfio_dev_name = xstrdup(vfio[0]);
 	d->dma = dma_role_classify(d->driver, d->vfio_dev);
