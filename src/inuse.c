@@ -555,7 +555,7 @@ static void add_conn(struct ctx *c, int family, const unsigned char *local,
 static void load_ssh_env(struct ctx *c)
 {
 	const char *e = getenv("SSH_CONNECTION");
-	char peer[INET6_ADDRSTRLEN + 16], local[INET6_ADDRSTRLEN + 16];
+	char peer[64], local[64]; /* %63s below: an address (46 at most) and slack */
 	unsigned char p[16], l[16];
 	int fp, fl;
 
