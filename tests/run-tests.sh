@@ -77,7 +77,7 @@ read -r o f s < <(summary "$san/meson-logs/testlog.json"); ok=$((ok + o)); fail=
 
 step "unit and fixture suites under valgrind"
 if meson test -C "$build" --setup valgrind --suite unit --suite fixture --print-errorlogs; then :; else status=1; fi
-read -r o f s < <(summary "$build/meson-logs/testlog.json"); ok=$((ok + o)); fail=$((fail + f))
+read -r o f s < <(summary "$build/meson-logs/testlog-valgrind.json"); ok=$((ok + o)); fail=$((fail + f))
 
 echo
 echo "$ok passed, $fail failed"
