@@ -14,6 +14,10 @@
 int bind_resolve_driver(struct host *h, const char *arg, struct device *d,
 			struct driver_choice *ret);
 
+/* Sets rq->want_vfio and rq->need_type1 from the n driver choices of rq (bind, apply): a VFIO
+ * driver anywhere means vfio_iommu_type1 must be loaded first. */
+void change_request_vfio(struct change_request *rq, size_t n);
+
 /* The flow shared by every command that changes devices (bind, unbind, restore, apply):
  *   change_begin: root check (unless dry run), the lock, the journal and its interrupted-run
  *                 check, and a full scan of the host;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -89,6 +90,7 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 
 /* Growable string vector, NULL-terminated; strv_push takes ownership of s. */
 size_t strv_length(char *const *v);

@@ -48,11 +48,19 @@ static int fail_early(struct change_ctx *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	log_error("%s", msg);
 	return finish(c, &empty, RESULT_FAILED, msg, NULL, EXIT_FAILED);
+}
+
+void change_request_vfio(struct change_request *rq, size_t n)
+{
+	rq->want_vfio = false;
+	for (size_t i = 0; i < n; i++)
+		if (driver_is_vfio(rq->choices[i].driver))
+			rq->want_vfio = true;
+	rq->need_type1 = rq->want_vfio && !sysfs_module_loaded("vfio_iommu_type1");
 }
 
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
@@ -307,11 +315,9 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 				code = EXIT_USAGE;
 				goto out;
 			}
-			if (driver_is_vfio(choices[i].driver))
-				rq.want_vfio = true;
 		}
 		rq.choices = choices;
-		rq.need_type1 = rq.want_vfio && !sysfs_module_loaded("vfio_iommu_type1");
+		change_request_vfio(&rq, n);
 	}
 	if (kind == CHANGE_RESTORE) {
 		/* An original driver whose module was unloaded meanwhile comes back first. */

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "change.h"
 #include "devown-config.h"
-#include "policy.h"
 #include "report.h"
-#include "sysfs.h"
 #include "util.h"
 
 /* What the JSON report of apply adds to bind's: the files read, the entry behind each device,
@@ -166,11 +164,9 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 			code = EXIT_USAGE;
 			goto out;
 		}
-		if (driver_is_vfio(choices[i].driver))
-			rq.want_vfio = true;
 	}
 	rq.choices = choices;
-	rq.need_type1 = rq.want_vfio && !sysfs_module_loaded("vfio_iommu_type1");
+	change_request_vfio(&rq, n);
 	code = change_run(&c, &rq, devs, explicit_target, n);
 	/* The rest went ahead, but a device that is not what its entry says needs a person. */
 	if (code == EXIT_OK && res.n_mismatches > 0)

@@ -300,8 +300,7 @@ static int fail(char **ret_error, int r, const char *file, unsigned line, const 
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	*ret_error =
 		line ? xasprintf("%s:%u: %s", file, line, msg) : xasprintf("%s: %s", file, msg);
