@@ -239,6 +239,29 @@ static void check_in_use(struct plan *p, struct item *it, const char *verb, bool
 	}
 }
 
+/* Bridges: a whole-group move leaves them alone (note), naming one is refused (message, which
+ * this takes). */
+static void leave_bridge(struct plan *p, struct item *it, const char *note, char *message)
+{
+	it->action = ACT_SKIP;
+	if (it->explicit_target) {
+		it->note = xstrdup("refused: a bridge");
+		refuse(p, it->dev, "bridge", message);
+	} else {
+		it->note = xstrdup(note);
+		free(message);
+	}
+}
+
+/* Why a bridge on pcieport stays there; what is "unbind 0000:00:1c.0 (pcieport, group 1)". */
+static char *port_message(const char *what, const struct device *d)
+{
+	return xasprintf("refusing to %s: it is a bridge on %s, which never keeps a group from "
+			 "VFIO; without it, hotplug, AER and power management stop for everything "
+			 "below it",
+			 what, d->driver);
+}
+
 static void plan_bind_item(struct host *h, const struct change_request *rq, struct plan *p,
 			   struct item *it, const struct driver_choice *c)
 {
@@ -250,35 +273,22 @@ static void plan_bind_item(struct host *h, const struct change_request *rq, stru
 	it->to_module = dupn(c->module);
 
 	if (d->bridge && vfio) {
-		it->action = ACT_SKIP;
-		if (it->explicit_target) {
-			_cleanup_free_ char *w = who(d);
-			it->note = xstrdup("refused: a bridge");
-			refuse(p, d, "bridge",
-			       xasprintf("refusing to bind %s to %s: it is a bridge, and VFIO "
-					 "drivers do not take bridges; a whole-group bind leaves "
-					 "bridges on pcieport",
-					 w, c->driver));
-		} else
-			it->note = xstrdup("bridge, left alone (VFIO does not take bridges)");
+		_cleanup_free_ char *w = who(d);
+		leave_bridge(
+			p, it, "bridge, left alone (VFIO does not take bridges)",
+			xasprintf("refusing to bind %s to %s: it is a bridge, and VFIO drivers "
+				  "do not take bridges; a whole-group bind leaves bridges on "
+				  "pcieport",
+				  w, c->driver));
 		return;
 	}
 	if (d->bridge && !streq_ptr(d->driver, c->driver) &&
 	    (!it->explicit_target || driver_is_dma_managed(d->driver))) {
 		/* Moving a bridge off pcieport stops hotplug, AER and power management below it and
 		 * never helps VFIO; a whole-group move leaves every bridge alone. */
-		it->action = ACT_SKIP;
-		if (it->explicit_target) {
-			_cleanup_free_ char *w = who(d);
-			it->note = xstrdup("refused: a bridge");
-			refuse(p, d, "bridge",
-			       xasprintf("refusing to bind %s to %s: it is a bridge on %s, which "
-					 "never keeps a group from VFIO; without it, hotplug, AER "
-					 "and "
-					 "power management stop for everything below it",
-					 w, c->driver, d->driver));
-		} else
-			it->note = xstrdup("bridge, left alone");
+		_cleanup_free_ char *w = who(d);
+		_cleanup_free_ char *what = xasprintf("bind %s to %s", w, c->driver);
+		leave_bridge(p, it, "bridge, left alone", port_message(what, d));
 		return;
 	}
 	if (streq_ptr(d->driver, c->driver)) {
@@ -310,18 +320,9 @@ static void plan_unbind_item(struct host *h, const struct change_request *rq, st
 	 * stop below it. A bridge on a DMA-using driver (shpchp) does block its group, so the
 	 * administrator may unbind that one by name. */
 	if (d->bridge && (!it->explicit_target || driver_is_dma_managed(d->driver))) {
-		it->action = ACT_SKIP;
-		if (it->explicit_target) {
-			_cleanup_free_ char *w = who(d);
-			it->note = xstrdup("refused: a bridge");
-			refuse(p, d, "bridge",
-			       xasprintf("refusing to unbind %s: it is a bridge on %s, which never "
-					 "keeps a group from VFIO; without it, hotplug, AER and "
-					 "power "
-					 "management stop for everything below it",
-					 w, d->driver));
-		} else
-			it->note = xstrdup("bridge, left alone");
+		_cleanup_free_ char *w = who(d);
+		_cleanup_free_ char *what = xasprintf("unbind %s", w);
+		leave_bridge(p, it, "bridge, left alone", port_message(what, d));
 		return;
 	}
 	if (!d->driver && streq_ptr(d->driver_override, "none")) {
