@@ -5,6 +5,7 @@ and options, a small fake sysfs for the completion tests, and skip/fail reportin
 Everything is derived from the built binary, so that a command or option added later makes
 the tests fail until the man page and the completions know it."""
 
+import argparse
 import os
 import re
 import shutil
@@ -217,3 +218,18 @@ def private_env(tmp, **extra):
 
 def find_program(name):
     return shutil.which(name)
+
+
+def completion_args(shell, missing):
+    """The arguments every completion test takes (--devown, --completion, made absolute) and
+    the shell's path; skips with `missing` when the shell is not installed."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--devown", required=True)
+    ap.add_argument("--completion", required=True)
+    a = ap.parse_args()
+    a.completion = os.path.abspath(a.completion)
+    a.devown = os.path.abspath(a.devown)
+    path = find_program(shell)
+    if not path:
+        skip(missing)
+    return a, path

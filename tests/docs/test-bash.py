@@ -14,7 +14,6 @@ what a completion would put on the line is rebuilt from COMPREPLY the way readli
   test-bash.py --devown build/devown --completion completions/bash/devown
 """
 
-import argparse
 import os
 import shlex
 import shutil
@@ -67,15 +66,7 @@ def inserted(line, reply):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--devown", required=True)
-    ap.add_argument("--completion", required=True)
-    a = ap.parse_args()
-    a.completion = os.path.abspath(a.completion)
-    a.devown = os.path.abspath(a.devown)
-    bash = docslib.find_program("bash")
-    if not bash:
-        docslib.skip("bash is not installed")
+    a, bash = docslib.completion_args("bash", "bash is not installed")
     bc = next((p for p in CANDIDATES if os.path.exists(p)), None)
     if not bc:
         docslib.skip("bash-completion is not installed (apt-get install bash-completion)")

@@ -8,7 +8,6 @@ drivers plus vfio and none for bind.
   test-fish.py --devown build/devown --completion completions/fish/devown.fish
 """
 
-import argparse
 import os
 import shutil
 import sys
@@ -19,15 +18,7 @@ import docslib  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--devown", required=True)
-    ap.add_argument("--completion", required=True)
-    a = ap.parse_args()
-    a.completion = os.path.abspath(a.completion)
-    a.devown = os.path.abspath(a.devown)
-    fish = docslib.find_program("fish")
-    if not fish:
-        docslib.skip("fish is not installed (apt-get install fish)")
+    a, fish = docslib.completion_args("fish", "fish is not installed (apt-get install fish)")
 
     c = docslib.Checker("fish completion")
     help_ = docslib.Help(a.devown)

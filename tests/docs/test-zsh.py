@@ -8,7 +8,6 @@ PCI addresses and group numbers, and drivers plus vfio and none for bind.
   test-zsh.py --devown build/devown --completion completions/zsh/_devown
 """
 
-import argparse
 import os
 import shutil
 import sys
@@ -38,15 +37,7 @@ exit 0
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--devown", required=True)
-    ap.add_argument("--completion", required=True)
-    a = ap.parse_args()
-    a.completion = os.path.abspath(a.completion)
-    a.devown = os.path.abspath(a.devown)
-    zsh = docslib.find_program("zsh")
-    if not zsh:
-        docslib.skip("zsh is not installed (apt-get install zsh)")
+    a, zsh = docslib.completion_args("zsh", "zsh is not installed (apt-get install zsh)")
 
     c = docslib.Checker("zsh completion")
     with tempfile.TemporaryDirectory(prefix="devown-docs-zsh-") as tmp:
