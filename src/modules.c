@@ -3,19 +3,14 @@
 #include <libkmod.h>
 
 #include "modules.h"
+#include "strmap.h"
 #include "sysfs.h"
 #include "util.h"
-
-struct cache_entry {
-	char *key;
-	char **value;
-};
 
 struct modctx {
 	struct kmod_ctx *ctx;
 	bool usable;
-	struct cache_entry *cache; /* open addressing, power-of-two size */
-	size_t cache_size, cache_used;
+	struct strmap cache; /* modalias or name -> strv of module names */
 };
 
 static void kmod_log_cb(void *data, int priority, const char *file, int line, const char *fn,
@@ -50,15 +45,16 @@ struct modctx *modctx_new(const char *release)
 	return m;
 }
 
+static void free_strv(void *v)
+{
+	strv_free(v);
+}
+
 void modctx_free(struct modctx *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cache_size; i++) {
-		free(m->cache[i].key);
-		strv_free(m->cache[i].value);
-	}
-	free(m->cache);
+	strmap_free(&m->cache, free_strv);
 	if (m->ctx)
 		kmod_unref(m->ctx);
 	free(m);
@@ -67,35 +63,6 @@ void modctx_free(struct modctx *m)
 bool modctx_usable(struct modctx *m)
 {
 	return m && m->usable;
-}
-
-static size_t hash_str(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static struct cache_entry *cache_slot(struct modctx *m, const char *key)
-{
-	size_t mask = m->cache_size - 1;
-	for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask)
-		if (!m->cache[i].key || streq(m->cache[i].key, key))
-			return &m->cache[i];
-}
-
-static void cache_grow(struct modctx *m)
-{
-	struct cache_entry *old = m->cache;
-	size_t old_size = m->cache_size;
-
-	m->cache_size = old_size ? old_size * 2 : 64;
-	m->cache = xcalloc(m->cache_size, sizeof(*m->cache));
-	for (size_t i = 0; i < old_size; i++)
-		if (old[i].key)
-			*cache_slot(m, old[i].key) = old[i];
-	free(old);
 }
 
 static char **lookup_uncached(struct modctx *m, const char *alias)
@@ -118,20 +85,16 @@ static char **lookup_uncached(struct modctx *m, const char *alias)
 
 static int lookup_cached(struct modctx *m, const char *alias, char *const **ret)
 {
-	struct cache_entry *e;
+	void **v;
+	bool added;
 
 	if (!m || !m->usable)
 		return -ENOENT;
 	/* Identical devices (VFs, ports of one card) share a modalias: look each up once. */
-	if ((m->cache_used + 1) * 2 > m->cache_size)
-		cache_grow(m);
-	e = cache_slot(m, alias);
-	if (!e->key) {
-		e->key = xstrdup(alias);
-		e->value = lookup_uncached(m, alias);
-		m->cache_used++;
-	}
-	*ret = e->value;
+	v = strmap_put(&m->cache, alias, &added);
+	if (added)
+		*v = lookup_uncached(m, alias);
+	*ret = *v;
 	return 0;
 }
 
