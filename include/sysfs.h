@@ -69,3 +69,12 @@ bool sysfs_module_loaded(const char *module);
 int sysfs_module_pci_drivers(const char *module, char ***ret);
 /* The /dev path of a VFIO group node under the root. Caller frees. */
 char *vfio_group_node(int group);
+
+/* ---- devown's own files under DEVOWN_RUNDIR (/run/devown, under the root) ---- */
+char *run_file_path(const char *name); /* caller frees */
+/* Reads the file whole. Returns 0 or -errno (-ENOENT when absent). Caller frees. */
+int run_file_read(const char *name, char **ret);
+/* Replaces the file with text: written to a temporary file that is then renamed over it, so
+ * that a reader sees the old or the new file whole; with durable, fsync'd (file, then
+ * directory) first. Creates the directory (0755) when needed. Returns 0 or -errno. */
+int run_file_replace(const char *name, const char *text, bool durable);

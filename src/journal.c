@@ -18,11 +18,11 @@ static char *rundir(void)
 }
 static char *journal_path(void)
 {
-	return xasprintf("%s%s/journal.json", root_prefix(), DEVOWN_RUNDIR);
+	return run_file_path("journal.json");
 }
 static char *lock_path(void)
 {
-	return xasprintf("%s%s/lock", root_prefix(), DEVOWN_RUNDIR);
+	return run_file_path("lock");
 }
 
 static const char *get_str(json_object *o, const char *key)
@@ -105,27 +105,9 @@ static json_object *str_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static int write_all_fsync(int fd, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-
-	while (off < len) {
-		ssize_t n = write(fd, s + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		off += (size_t)n;
-	}
-	return fsync(fd) < 0 ? -errno : 0;
-}
-
 int journal_save(const struct journal *j)
 {
-	_cleanup_free_ char *dir = rundir(), *path = journal_path();
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	_cleanup_close_ int fd = -1, dfd = -1;
+	_cleanup_free_ char *path = journal_path();
 	json_object *root, *devs;
 	int r;
 
@@ -134,8 +116,6 @@ int journal_save(const struct journal *j)
 			return log_error_errno(-errno, "cannot remove %s: %m", path);
 		return 0;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return log_error_errno(-errno, "cannot create %s: %m", dir);
 
 	root = json_object_new_object();
 	json_object_object_add(root, "schema", json_object_new_int(JOURNAL_SCHEMA));
@@ -168,27 +148,14 @@ int journal_save(const struct journal *j)
 		json_object_object_add(root, "transaction", t);
 	}
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		r = log_error_errno(-errno, "cannot write the journal %s: %m", tmp);
-		json_object_put(root);
-		return r;
-	}
-	r = write_all_fsync(
-		fd, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	r = run_file_replace(
+		"journal.json",
+		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_NOSLASHESCAPE),
+		true);
 	json_object_put(root);
-	if (r >= 0 && close(TAKE_FD(fd)) < 0)
-		r = -errno;
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
+	if (r < 0)
 		return log_error_errno(r, "cannot write the journal %s: %m", path);
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
 	return 0;
 }
 

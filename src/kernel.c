@@ -73,30 +73,20 @@ static bool cached_claim(const char *boot_id)
 	_cleanup_free_ char *s = NULL;
 	_cleanup_free_ char *want = NULL;
 
-	if (!boot_id || read_root_text(DEVOWN_RUNDIR "/kernel-checks", &s) < 0)
+	if (!boot_id || run_file_read("kernel-checks", &s) < 0)
 		return false;
-	want = xasprintf("boot_id=%s\nclaim=1", boot_id);
+	want = xasprintf("boot_id=%s\nclaim=1\n", boot_id);
 	return streq(s, want);
 }
 
 static void remember_claim(const char *boot_id)
 {
-	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR);
-	_cleanup_free_ char *path = xasprintf("%s/kernel-checks", dir);
-	_cleanup_free_ char *tmp = xasprintf("%s.%d", path, (int)getpid());
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len;
 
-	if (!boot_id || geteuid() != 0 || (mkdir(dir, 0755) < 0 && errno != EEXIST))
-		return;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
+	if (!boot_id || geteuid() != 0)
 		return;
 	text = xasprintf("boot_id=%s\nclaim=1\n", boot_id);
-	len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0)
-		unlink(tmp);
+	(void)run_file_replace("kernel-checks", text, false);
 }
 
 int kernel_info_load(struct kernel_info *k)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -465,4 +467,81 @@ int sysfs_module_pci_drivers(const char *module, char ***ret)
 char *vfio_group_node(int group)
 {
 	return xasprintf("%s/dev/vfio/%d", root_prefix(), group);
+}
+
+/* ---- files of devown under DEVOWN_RUNDIR ---- */
+
+char *run_file_path(const char *name)
+{
+	return xasprintf("%s%s/%s", root_prefix(), DEVOWN_RUNDIR, name);
+}
+
+int run_file_read(const char *name, char **ret)
+{
+	_cleanup_free_ char *path = run_file_path(name);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+			free(buf);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+int run_file_replace(const char *name, const char *text, bool durable)
+{
+	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR), *path = run_file_path(name);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text), off = 0;
+	int r = 0;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	while (off < len && r == 0) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n >= 0)
+			off += (size_t)n;
+		else if (errno != EINTR)
+			r = -errno;
+	}
+	if (r == 0 && durable && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && close(TAKE_FD(fd)) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	if (durable) {
+		_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			(void)fsync(dfd);
+	}
+	return 0;
 }
