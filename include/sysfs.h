@@ -29,6 +29,15 @@ int read_link_base_at(int dirfd, const char *name, char **ret);
 /* Sorted names in a directory (no dot entries); caller frees with strv_free. */
 int list_dir_at(int dirfd, const char *name, char ***ret);
 
+/* Threads that read many devices: sysfs_reader_begin() gives the calling thread a file table
+ * of its own (unshare(CLONE_FILES)), after which the read_*_at() functions leave what they open
+ * open, and sysfs_reader_release(dirfd) closes a device's directory and all of them with one
+ * close_range(): one system call per device instead of one per attribute. Returns false,
+ * changing nothing, when the kernel refuses. On other threads sysfs_reader_release(fd) is
+ * close(fd). */
+bool sysfs_reader_begin(void);
+void sysfs_reader_release(int fd);
+
 /* PCI devices. */
 int sysfs_pci_devices(char ***ret);		      /* sorted addresses */
 int sysfs_open_device(const char *addr, int *ret_fd); /* O_DIRECTORY fd of the device */

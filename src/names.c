@@ -75,6 +75,23 @@ void names_free(struct names *n)
 	free(n);
 }
 
+void names_preload(struct names *n)
+{
+	jmp_buf jb;
+
+	if (!n || n->broken)
+		return;
+	if (setjmp(jb)) {
+		names_jmp = NULL;
+		n->broken = true;
+		return;
+	}
+	names_jmp = &jb;
+	/* 0 when pci.ids cannot be read: the lookups then return NULL, as they would. */
+	(void)pci_load_name_list(n->pacc);
+	names_jmp = NULL;
+}
+
 static char *lookup(struct names *n, int kind, unsigned a, unsigned b)
 {
 	/* No hwdb and no DNS: pci.ids is the one source, the same on every host and fixture. */

@@ -255,16 +255,14 @@ struct read_job {
 	size_t next; /* the next device (then group) to read, shared by the workers */
 };
 
-static void *read_worker(void *arg)
+static void read_work(struct read_job *j)
 {
-	struct read_job *j = arg;
-
 	for (;;) {
 		size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-		_cleanup_close_ int fd = -1;
+		int fd = -1;
 
 		if (i >= j->n + j->n_groups)
-			return NULL;
+			return;
 		if (i >= j->n) {
 			struct group *g = &j->groups[i - j->n];
 			if (sysfs_group_type(g->number, &g->type) < 0)
@@ -274,23 +272,32 @@ static void *read_worker(void *arg)
 		if (sysfs_open_device(j->addrs[i], &fd) < 0)
 			continue; /* removed while we looked */
 		device_read(&j->devs[i], j->addrs[i], fd);
+		sysfs_reader_release(fd);
 		j->present[i] = true;
 	}
 }
 
+static void *read_worker(void *arg)
+{
+	(void)sysfs_reader_begin();
+	read_work(arg);
+	return NULL;
+}
+
 /* Reads the sysfs attributes of every address into a new array (in the order of addrs, less
  * those that vanished), and the type of every group. That is some twenty system calls a
- * device and nothing else, so on hosts with hundreds of functions it runs on several threads
- * (at most one per CPU and per 128 devices, at most 8); the results do not depend on the
+ * device and nothing else, so on hosts with hundreds of functions it runs on worker threads (at
+ * most one per CPU and per 128 devices, at most 8) while the calling thread runs prepare(arg)
+ * (loading the name and module databases), then helps them; the results do not depend on the
  * number of threads. */
 static struct device *read_devices(char **addrs, struct group *groups, size_t n_groups,
-				   size_t *ret_n)
+				   void (*prepare)(void *), void *arg, size_t *ret_n)
 {
 	struct read_job j = {
 		.addrs = addrs, .n = strv_length(addrs), .groups = groups, .n_groups = n_groups
 	};
 	_cleanup_free_ bool *present = xcalloc(j.n + 1, sizeof(bool));
-	pthread_t threads[7];
+	pthread_t threads[8];
 	size_t n_threads = 0, want = j.n / 128, n = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -299,12 +306,12 @@ static struct device *read_devices(char **addrs, struct group *groups, size_t n_
 	(void)root_prefix(); /* initialised once, before any worker reads it */
 	if (cpus > 0 && want > (size_t)cpus)
 		want = (size_t)cpus;
-	if (want > ELEMENTSOF(threads) + 1)
-		want = ELEMENTSOF(threads) + 1;
-	while (n_threads + 1 < want &&
-	       pthread_create(&threads[n_threads], NULL, read_worker, &j) == 0)
+	if (want > ELEMENTSOF(threads))
+		want = ELEMENTSOF(threads);
+	while (n_threads < want && pthread_create(&threads[n_threads], NULL, read_worker, &j) == 0)
 		n_threads++;
-	read_worker(&j);
+	prepare(arg);
+	read_work(&j);
 	for (size_t i = 0; i < n_threads; i++)
 		pthread_join(threads[i], NULL);
 
@@ -320,6 +327,27 @@ static struct device *read_devices(char **addrs, struct group *groups, size_t n_
 	return j.devs;
 }
 
+struct prepare_args {
+	struct host *h;
+	const struct scan_options *o;
+};
+
+/* What the scan needs besides sysfs, loaded while the devices are read: the kernel's
+ * ownership checks (kallsyms on a first run), pci.ids (tens of milliseconds to parse) and the
+ * module index. */
+static void prepare_lookups(void *arg)
+{
+	struct prepare_args *a = arg;
+
+	kernel_info_load(&a->h->kernel);
+	if (a->o->names) {
+		a->h->names = names_new();
+		names_preload(a->h->names);
+	}
+	if (a->o->modules)
+		a->h->mods = modctx_new(a->h->kernel.release);
+}
+
 int host_scan(struct host *h, const struct scan_options *o)
 {
 	_cleanup_strv_free_ char **addrs = NULL;
@@ -327,13 +355,9 @@ int host_scan(struct host *h, const struct scan_options *o)
 	size_t n_groups = 0, n = 0;
 	int r;
 
-	memset(h, 0, sizeof(*h));
-	kernel_info_load(&h->kernel);
-	if (o->names)
-		h->names = names_new();
-	if (o->modules)
-		h->mods = modctx_new(h->kernel.release);
+	struct prepare_args pa = { .h = h, .o = o };
 
+	memset(h, 0, sizeof(*h));
 	r = sysfs_pci_devices(&addrs);
 	if (r < 0)
 		return log_error_errno(r, "cannot list PCI devices in %s/sys/bus/pci/devices: %m",
@@ -341,7 +365,6 @@ int host_scan(struct host *h, const struct scan_options *o)
 	r = sysfs_iommu_groups(&groups, &n_groups);
 	if (r < 0)
 		log_warning_errno(r, "cannot list IOMMU groups: %m");
-	h->kernel.iommu = n_groups > 0 || strv_length(h->kernel.iommus) > 0;
 	h->groups = xcalloc(n_groups + 1, sizeof(struct group));
 	h->n_groups = n_groups;
 	for (size_t i = 0; i < n_groups; i++) {
@@ -349,8 +372,9 @@ int host_scan(struct host *h, const struct scan_options *o)
 		h->groups[i].holders_state = "not-checked";
 	}
 
-	h->devices = read_devices(addrs, h->groups, h->n_groups, &n);
+	h->devices = read_devices(addrs, h->groups, h->n_groups, prepare_lookups, &pa, &n);
 	h->n_devices = n;
+	h->kernel.iommu = n_groups > 0 || strv_length(h->kernel.iommus) > 0;
 	for (size_t i = 0; i < n; i++)
 		device_lookup(h, &h->devices[i], o);
 	qsort(h->devices, n, sizeof(struct device), cmp_device);

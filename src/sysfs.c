@@ -39,15 +39,46 @@ char *root_path(const char *abs)
 	return xasprintf("%s%s", root_prefix(), abs);
 }
 
+/* On a reader thread (sysfs_reader_begin) the descriptors read_text() opens stay open until
+ * sysfs_reader_release(); reader_max_fd is the highest of them. */
+static __thread bool reader_defers_close;
+static __thread int reader_max_fd;
+
+bool sysfs_reader_begin(void)
+{
+	/* close_range() came with Linux 5.9: an empty range tells whether it is there. The copy
+	 * of the process's table that unshare() makes holds descriptors that are not this
+	 * thread's to keep open (a lock, a pipe): drop them, keep stdio. */
+	if (close_range(~0U, ~0U, 0) < 0 || unshare(CLONE_FILES) < 0)
+		return false;
+	(void)close_range(3, ~0U, 0);
+	reader_defers_close = true;
+	reader_max_fd = 2;
+	return true;
+}
+
+void sysfs_reader_release(int fd)
+{
+	if (!reader_defers_close) {
+		if (fd >= 0)
+			(void)close(fd);
+		return;
+	}
+	if (fd > reader_max_fd)
+		reader_max_fd = fd;
+	if (reader_max_fd > 2)
+		(void)close_range(3, (unsigned)reader_max_fd, 0);
+	reader_max_fd = 2;
+}
+
 /* sysfs hands out a whole attribute in one read(); procfs files may come in pieces. */
 static int read_text(int dirfd, const char *name, char **ret, bool one_read)
 {
-	_cleanup_close_ int fd = -1;
 	char buf[4096];
 	size_t len = 0;
 	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY), err;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
@@ -55,8 +86,14 @@ static int read_text(int dirfd, const char *name, char **ret, bool one_read)
 		if (len == sizeof(buf) - 1 || one_read)
 			break;
 	}
+	err = errno;
+	if (reader_defers_close) {
+		if (fd > reader_max_fd)
+			reader_max_fd = fd;
+	} else
+		(void)close(fd);
 	if (n < 0)
-		return -errno;
+		return -err;
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		len--;
 	buf[len] = '\0';
