@@ -9,9 +9,12 @@ struct names;
  * returns NULL. Free with names_free(). */
 struct names *names_new(void);
 void names_free(struct names *n);
-/* Parses pci.ids now rather than at the first lookup (tens of milliseconds), so that it can be
+/* Loads the names remembered for this pci.ids under DEVOWN_RUNDIR or, when there are none,
+ * parses pci.ids now rather than at the first lookup (tens of milliseconds), so that it can be
  * done while something else waits. */
 void names_preload(struct names *n);
+/* Remembers the answers of this run for the next (root only; nothing when none was new). */
+void names_save(struct names *n);
 
 /* Each returns a newly allocated name, or NULL when pci.ids does not know the ID. */
 char *names_vendor(struct names *n, unsigned vendor);

@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <pci/pci.h>
 
 #include "names.h"
+#include "strmap.h"
 #include "sysfs.h"
 #include "util.h"
 
+/* Parsing pci.ids costs libpci tens of milliseconds on every run, more than reading the
+ * devices of a host with a thousand functions, while a host has few distinct IDs. So the
+ * answers are remembered in DEVOWN_RUNDIR/names, for one pci.ids file (path, device, inode,
+ * size and modification time: update-pciids replaces it), and pci.ids is parsed only when a
+ * lookup is not there. Only root writes that file; everyone reads it. */
+#define CACHE_FILE   "names"
+#define CACHE_HEADER "devown-names 1\n"
+
 struct names {
 	struct pci_access *pacc;
-	bool broken;
+	bool broken;	     /* libpci failed: every lookup returns NULL */
+	char *source;	     /* "source PATH DEV INO SIZE MTIME\n" of pci.ids, or NULL */
+	struct strmap known; /* "v8086", "d8086:10d3", "c0200" -> name ("" unknown) */
+	bool dirty;	     /* known has answers the cache file lacks */
 };
 
 /* libpci declares its error callback noreturn and would otherwise exit the process; jump back
@@ -47,6 +60,7 @@ static void pci_debug_cb(char *msg, ...) {}
 struct names *names_new(void)
 {
 	struct names *n = xcalloc(1, sizeof(*n));
+	struct stat st;
 
 	n->pacc = pci_alloc();
 	if (!n->pacc) {
@@ -63,6 +77,11 @@ struct names *names_new(void)
 		else
 			free(p);
 	}
+	if (n->pacc->id_file_name && stat(n->pacc->id_file_name, &st) == 0)
+		n->source = xasprintf("source %s %llu %llu %lld %lld.%09ld\n",
+				      n->pacc->id_file_name, (unsigned long long)st.st_dev,
+				      (unsigned long long)st.st_ino, (long long)st.st_size,
+				      (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	return n;
 }
 
@@ -72,7 +91,59 @@ void names_free(struct names *n)
 		return;
 	if (n->pacc)
 		pci_cleanup(n->pacc);
+	strmap_free(&n->known, free);
+	free(n->source);
 	free(n);
+}
+
+/* Loads the cache file when it is for this pci.ids; a malformed one is ignored whole. */
+static bool cache_load(struct names *n)
+{
+	_cleanup_free_ char *text = NULL;
+	char *line, *next;
+
+	if (!n->source || run_file_read(CACHE_FILE, &text) < 0 || !startswith(text, CACHE_HEADER) ||
+	    !startswith(text + strlen(CACHE_HEADER), n->source))
+		return false;
+	for (line = text + strlen(CACHE_HEADER) + strlen(n->source); *line; line = next) {
+		char *nl = strchr(line, '\n'), *tab = strchr(line, '\t');
+		bool added;
+		void **v;
+		if (!nl || !tab || tab > nl || tab == line) {
+			strmap_free(&n->known, free);
+			return false;
+		}
+		*nl = *tab = '\0';
+		next = nl + 1;
+		v = strmap_put(&n->known, line, &added);
+		if (added)
+			*v = xstrdup(tab + 1);
+	}
+	return true;
+}
+
+void names_save(struct names *n)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len, cap;
+
+	if (!n || !n->dirty || n->broken || !n->source || geteuid() != 0)
+		return;
+	len = strlen(CACHE_HEADER) + strlen(n->source);
+	cap = len + 1;
+	STRMAP_FOREACH(slot, &n->known) cap += strlen(slot->key) + strlen(slot->value) + 2;
+	text = xmalloc(cap);
+	len = (size_t)sprintf(text, "%s%s", CACHE_HEADER, n->source);
+	STRMAP_FOREACH(slot, &n->known)
+	{
+		const char *name = slot->value;
+		/* pci.ids names hold no tabs or newlines; one that did would break the format. */
+		if (!strpbrk(name, "\t\n"))
+			len += (size_t)sprintf(text + len, "%s\t%s\n", slot->key, name);
+	}
+	if (run_file_replace(CACHE_FILE, text, false) < 0)
+		log_debug("cannot write %s: %m", CACHE_FILE);
+	n->dirty = false;
 }
 
 void names_preload(struct names *n)
@@ -80,6 +151,8 @@ void names_preload(struct names *n)
 	jmp_buf jb;
 
 	if (!n || n->broken)
+		return;
+	if (cache_load(n))
 		return;
 	if (setjmp(jb)) {
 		names_jmp = NULL;
@@ -92,15 +165,14 @@ void names_preload(struct names *n)
 	names_jmp = NULL;
 }
 
-static char *lookup(struct names *n, int kind, unsigned a, unsigned b)
+/* libpci's answer; parses pci.ids first if that has not been done. */
+static char *lookup_libpci(struct names *n, int flags, unsigned a, unsigned b)
 {
-	/* No hwdb and no DNS: pci.ids is the one source, the same on every host and fixture. */
-	const int flags = kind | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
 	char buf[256];
 	char *s = NULL;
 	jmp_buf jb;
 
-	if (!n || n->broken)
+	if (n->broken)
 		return NULL;
 	if (setjmp(jb)) {
 		names_jmp = NULL;
@@ -114,6 +186,33 @@ static char *lookup(struct names *n, int kind, unsigned a, unsigned b)
 		s = pci_lookup_name(n->pacc, buf, sizeof(buf), flags, a);
 	names_jmp = NULL;
 	return s ? xstrdup(s) : NULL;
+}
+
+static char *lookup(struct names *n, int kind, unsigned a, unsigned b)
+{
+	/* No hwdb and no DNS: pci.ids is the one source, the same on every host and fixture. */
+	const int flags = kind | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
+	char key[32];
+	char *s;
+	void **v;
+	bool added;
+
+	if (!n || n->broken)
+		return NULL;
+	if (kind == PCI_LOOKUP_DEVICE)
+		snprintf(key, sizeof(key), "d%04x:%04x", a, b);
+	else
+		snprintf(key, sizeof(key), "%c%04x", kind == PCI_LOOKUP_VENDOR ? 'v' : 'c', a);
+	v = strmap_get(&n->known, key);
+	if (v)
+		return **(char **)v ? xstrdup(*v) : NULL;
+	s = lookup_libpci(n, flags, a, b);
+	if (n->broken)
+		return NULL;
+	v = strmap_put(&n->known, key, &added);
+	*v = xstrdup(s ? s : "");
+	n->dirty = true;
+	return s;
 }
 
 char *names_vendor(struct names *n, unsigned vendor)

@@ -377,6 +377,7 @@ int host_scan(struct host *h, const struct scan_options *o)
 	h->kernel.iommu = n_groups > 0 || strv_length(h->kernel.iommus) > 0;
 	for (size_t i = 0; i < n; i++)
 		device_lookup(h, &h->devices[i], o);
+	names_save(h->names);
 	qsort(h->devices, n, sizeof(struct device), cmp_device);
 	resolve_driver_modules(h);
 	qsort(h->groups, h->n_groups, sizeof(struct group), cmp_group);
