@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <json-c/json.h>
 
 #include "config.h"
@@ -245,13 +244,6 @@ bool journal_interrupted(const struct journal *j, bool busy)
 	/* A live transaction always holds the lock; a marker without a lock holder is left
 	 * over from a devown that died. */
 	return j->txn_pid != 0 && !busy;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int lock_take(int timeout_ms, int *ret_fd, char **ret_holder)

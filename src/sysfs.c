@@ -307,7 +307,6 @@ int sysfs_driver_module(const char *driver, char **ret)
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
 
 static int write_timeout_ms = 10000;
 static unsigned write_count;
@@ -364,13 +363,6 @@ static int write_direct(const char *path, const char *value)
 	if (close(fd) < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int sysfs_write(const char *abs, const char *value)

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
-#include <time.h>
 
 #include "holders.h"
 #include "modules.h"
@@ -58,13 +57,6 @@ static const char *nodrv(const char *d)
 static const char *noovr(const char *o)
 {
 	return o ? o : "(none)";
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Re-reads the driver link until it shows want (drivers may probe asynchronously), up to 1 s. */

@@ -2,20 +2,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <libudev.h>
 #include <linux/vfio.h>
 
 #include "sysfs.h"
 #include "util.h"
 #include "vfio.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int vfio_wait_group_node(int group, int timeout_ms)
 {
