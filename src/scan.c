@@ -267,6 +267,7 @@ static void read_work(struct read_job *j)
 			struct group *g = &j->groups[i - j->n];
 			if (sysfs_group_type(g->number, &g->type) < 0)
 				g->type = NULL;
+			sysfs_reader_release(-1);
 			continue;
 		}
 		if (sysfs_open_device(j->addrs[i], &fd) < 0)
