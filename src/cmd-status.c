@@ -75,6 +75,7 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	};
 	struct host h;
 	struct selection sel;
+	long long t0;
 	int r;
 
 	r = host_scan(&h, &so);
@@ -92,10 +93,12 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 		selection_all(&h, &sel);
 	add_devown_view(&h, &sel);
 
+	t0 = now_us();
 	if (cli->out.json)
 		status_print_json(&h, &sel, stdout);
 	else
 		status_print_text(&h, &sel, &cli->out, stdout);
+	log_debug("printed in %.1f ms", (double)(now_us() - t0) / 1000);
 
 	selection_done(&sel);
 	host_done(&h);

@@ -300,6 +300,7 @@ static struct device *read_devices(char **addrs, struct group *groups, size_t n_
 	_cleanup_free_ bool *present = xcalloc(j.n + 1, sizeof(bool));
 	pthread_t threads[8];
 	size_t n_threads = 0, want = j.n / 128, n = 0;
+	long long t0, t1;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	j.devs = xcalloc(j.n + 1, sizeof(struct device));
@@ -311,10 +312,16 @@ static struct device *read_devices(char **addrs, struct group *groups, size_t n_
 		want = ELEMENTSOF(threads);
 	while (n_threads < want && pthread_create(&threads[n_threads], NULL, read_worker, &j) == 0)
 		n_threads++;
+	t0 = now_us();
 	prepare(arg);
+	t1 = now_us();
 	read_work(&j);
 	for (size_t i = 0; i < n_threads; i++)
 		pthread_join(threads[i], NULL);
+	log_debug("read %zu devices and %zu groups in %.1f ms on %zu worker threads; lookups "
+		  "prepared meanwhile in %.1f ms",
+		  j.n, n_groups, (double)(now_us() - t0) / 1000, n_threads,
+		  (double)(t1 - t0) / 1000);
 
 	for (size_t i = 0; i < j.n; i++)
 		if (present[i]) {
@@ -357,6 +364,7 @@ int host_scan(struct host *h, const struct scan_options *o)
 	int r;
 
 	struct prepare_args pa = { .h = h, .o = o };
+	long long t0;
 
 	memset(h, 0, sizeof(*h));
 	r = sysfs_pci_devices(&addrs);
@@ -376,9 +384,11 @@ int host_scan(struct host *h, const struct scan_options *o)
 	h->devices = read_devices(addrs, h->groups, h->n_groups, prepare_lookups, &pa, &n);
 	h->n_devices = n;
 	h->kernel.iommu = n_groups > 0 || strv_length(h->kernel.iommus) > 0;
+	t0 = now_us();
 	for (size_t i = 0; i < n; i++)
 		device_lookup(h, &h->devices[i], o);
 	names_save(h->names);
+	log_debug("names and modules of %zu devices in %.1f ms", n, (double)(now_us() - t0) / 1000);
 	qsort(h->devices, n, sizeof(struct device), cmp_device);
 	resolve_driver_modules(h);
 	qsort(h->groups, h->n_groups, sizeof(struct group), cmp_group);
