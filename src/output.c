@@ -4,6 +4,14 @@
 #include "policy.h"
 #include "util.h"
 
+/* Every key here is a string literal, added once to a new object: json-c need neither copy it
+ * nor look for an earlier value (thousands of devices, some thirty keys each). */
+static void put(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v,
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
 static json_object *str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
@@ -45,41 +53,39 @@ static json_object *in_use_to_json(const struct in_use *u)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "kind", json_object_new_string(u->kind));
-	json_object_object_add(o, "name", json_object_new_string(u->name));
-	json_object_object_add(o, "detail", str_or_null(u->detail));
+	put(o, "kind", json_object_new_string(u->kind));
+	put(o, "name", json_object_new_string(u->name));
+	put(o, "detail", str_or_null(u->detail));
 	if (streq(u->kind, "net")) {
-		json_object_object_add(o, "addresses", strv_to_json(u->addresses));
-		json_object_object_add(o, "routes", strv_to_json(u->routes));
-		json_object_object_add(o, "up", json_object_new_boolean(u->up));
-		json_object_object_add(o, "default_route",
-				       json_object_new_boolean(u->default_route));
-		json_object_object_add(o, "master", str_or_null(u->master));
-		json_object_object_add(o, "uppers", strv_to_json(u->uppers));
-		json_object_object_add(o, "own_connection",
-				       json_object_new_boolean(u->own_connection));
+		put(o, "addresses", strv_to_json(u->addresses));
+		put(o, "routes", strv_to_json(u->routes));
+		put(o, "up", json_object_new_boolean(u->up));
+		put(o, "default_route", json_object_new_boolean(u->default_route));
+		put(o, "master", str_or_null(u->master));
+		put(o, "uppers", strv_to_json(u->uppers));
+		put(o, "own_connection", json_object_new_boolean(u->own_connection));
 	} else if (streq(u->kind, "mount")) {
-		json_object_object_add(o, "source", str_or_null(u->source));
-		json_object_object_add(o, "mountpoint", str_or_null(u->mountpoint));
-		json_object_object_add(o, "mountpoints", strv_to_json(u->mountpoints));
-		json_object_object_add(o, "fstype", str_or_null(u->fstype));
-		json_object_object_add(o, "root", json_object_new_boolean(u->root));
+		put(o, "source", str_or_null(u->source));
+		put(o, "mountpoint", str_or_null(u->mountpoint));
+		put(o, "mountpoints", strv_to_json(u->mountpoints));
+		put(o, "fstype", str_or_null(u->fstype));
+		put(o, "root", json_object_new_boolean(u->root));
 	} else if (streq(u->kind, "swap")) {
-		json_object_object_add(o, "source", str_or_null(u->source));
+		put(o, "source", str_or_null(u->source));
 	} else if (streq(u->kind, "holder")) {
-		json_object_object_add(o, "chain", strv_to_json(u->chain));
-		json_object_object_add(o, "mountpoint", str_or_null(u->mountpoint));
-		json_object_object_add(o, "mountpoints", strv_to_json(u->mountpoints));
-		json_object_object_add(o, "fstype", str_or_null(u->fstype));
-		json_object_object_add(o, "root", json_object_new_boolean(u->root));
-		json_object_object_add(o, "swap", json_object_new_boolean(u->swap));
+		put(o, "chain", strv_to_json(u->chain));
+		put(o, "mountpoint", str_or_null(u->mountpoint));
+		put(o, "mountpoints", strv_to_json(u->mountpoints));
+		put(o, "fstype", str_or_null(u->fstype));
+		put(o, "root", json_object_new_boolean(u->root));
+		put(o, "swap", json_object_new_boolean(u->swap));
 	} else if (streq(u->kind, "devnode")) {
-		json_object_object_add(o, "pid", json_object_new_int(u->pid));
-		json_object_object_add(o, "command", str_or_null(u->command));
-		json_object_object_add(o, "path", str_or_null(u->path));
-		json_object_object_add(o, "subsystem", str_or_null(u->subsystem));
+		put(o, "pid", json_object_new_int(u->pid));
+		put(o, "command", str_or_null(u->command));
+		put(o, "path", str_or_null(u->path));
+		put(o, "subsystem", str_or_null(u->subsystem));
 	} else if (u->own_connection)
-		json_object_object_add(o, "own_connection", json_object_new_boolean(true));
+		put(o, "own_connection", json_object_new_boolean(true));
 	return o;
 }
 
@@ -88,35 +94,35 @@ json_object *device_to_json(const struct device *d)
 	json_object *o = json_object_new_object();
 	json_object *inuse = json_object_new_array();
 
-	json_object_object_add(o, "address", json_object_new_string(d->addr));
-	json_object_object_add(o, "vendor_id", d->ids_known ? hex_id(d->vendor_id, 4) : NULL);
-	json_object_object_add(o, "device_id", d->ids_known ? hex_id(d->device_id, 4) : NULL);
-	json_object_object_add(o, "subsystem_vendor_id", hex_id(d->subsys_vendor_id, 4));
-	json_object_object_add(o, "subsystem_device_id", hex_id(d->subsys_device_id, 4));
-	json_object_object_add(o, "class_id", hex_id(d->class_id, 6));
-	json_object_object_add(o, "revision", hex_id(d->revision, 2));
-	json_object_object_add(o, "vendor", str_or_null(d->vendor));
-	json_object_object_add(o, "device", str_or_null(d->device));
-	json_object_object_add(o, "class", str_or_null(d->class_name));
-	json_object_object_add(o, "iommu_group", int_or_null(d->group, -1));
-	json_object_object_add(o, "driver", str_or_null(d->driver));
-	json_object_object_add(o, "driver_module", str_or_null(d->driver_module));
-	json_object_object_add(o, "driver_override", str_or_null(d->driver_override));
-	json_object_object_add(o, "modules", strv_to_json(d->modules));
-	json_object_object_add(o, "modules_known", json_object_new_boolean(d->modules_known));
-	json_object_object_add(o, "dma", json_object_new_string(dma_role_to_string(d->dma)));
-	json_object_object_add(o, "bridge", json_object_new_boolean(d->bridge));
-	json_object_object_add(o, "boot_vga", json_object_new_boolean(d->boot_vga));
-	json_object_object_add(o, "numa_node", int_or_null(d->numa_node, -1));
-	json_object_object_add(o, "reset_methods", words_to_json(d->reset_method));
-	json_object_object_add(o, "physfn", str_or_null(d->physfn));
-	json_object_object_add(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
-	json_object_object_add(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
-	json_object_object_add(o, "vfio_device", str_or_null(d->vfio_dev_name));
+	put(o, "address", json_object_new_string(d->addr));
+	put(o, "vendor_id", d->ids_known ? hex_id(d->vendor_id, 4) : NULL);
+	put(o, "device_id", d->ids_known ? hex_id(d->device_id, 4) : NULL);
+	put(o, "subsystem_vendor_id", hex_id(d->subsys_vendor_id, 4));
+	put(o, "subsystem_device_id", hex_id(d->subsys_device_id, 4));
+	put(o, "class_id", hex_id(d->class_id, 6));
+	put(o, "revision", hex_id(d->revision, 2));
+	put(o, "vendor", str_or_null(d->vendor));
+	put(o, "device", str_or_null(d->device));
+	put(o, "class", str_or_null(d->class_name));
+	put(o, "iommu_group", int_or_null(d->group, -1));
+	put(o, "driver", str_or_null(d->driver));
+	put(o, "driver_module", str_or_null(d->driver_module));
+	put(o, "driver_override", str_or_null(d->driver_override));
+	put(o, "modules", strv_to_json(d->modules));
+	put(o, "modules_known", json_object_new_boolean(d->modules_known));
+	put(o, "dma", json_object_new_string(dma_role_to_string(d->dma)));
+	put(o, "bridge", json_object_new_boolean(d->bridge));
+	put(o, "boot_vga", json_object_new_boolean(d->boot_vga));
+	put(o, "numa_node", int_or_null(d->numa_node, -1));
+	put(o, "reset_methods", words_to_json(d->reset_method));
+	put(o, "physfn", str_or_null(d->physfn));
+	put(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
+	put(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
+	put(o, "vfio_device", str_or_null(d->vfio_dev_name));
 	for (size_t i = 0; i < d->n_in_use; i++)
 		json_object_array_add(inuse, in_use_to_json(&d->in_use[i]));
-	json_object_object_add(o, "in_use", inuse);
-	json_object_object_add(o, "in_use_unknown", strv_to_json(d->in_use_unknown));
+	put(o, "in_use", inuse);
+	put(o, "in_use_unknown", strv_to_json(d->in_use_unknown));
 	return o;
 }
 
@@ -127,27 +133,26 @@ json_object *group_to_json(const struct group *g)
 	json_object *holders = json_object_new_array();
 	json_object *devices = json_object_new_array();
 
-	json_object_object_add(o, "group", json_object_new_int(g->number));
-	json_object_object_add(o, "type", str_or_null(g->type));
-	json_object_object_add(o, "viable", json_object_new_boolean(g->viable));
-	json_object_object_add(o, "vfio_bound", json_object_new_boolean(g->vfio_bound));
+	put(o, "group", json_object_new_int(g->number));
+	put(o, "type", str_or_null(g->type));
+	put(o, "viable", json_object_new_boolean(g->viable));
+	put(o, "vfio_bound", json_object_new_boolean(g->vfio_bound));
 	for (size_t i = 0; i < g->n_blockers; i++)
 		json_object_array_add(blockers, json_object_new_string(g->blockers[i]->addr));
-	json_object_object_add(o, "blockers", blockers);
+	put(o, "blockers", blockers);
 	for (size_t i = 0; i < g->n_holders; i++) {
 		json_object *hj = json_object_new_object();
-		json_object_object_add(hj, "pid", json_object_new_int(g->holders[i].pid));
-		json_object_object_add(hj, "command",
-				       json_object_new_string(g->holders[i].command));
-		json_object_object_add(hj, "path", json_object_new_string(g->holders[i].path));
+		put(hj, "pid", json_object_new_int(g->holders[i].pid));
+		put(hj, "command", json_object_new_string(g->holders[i].command));
+		put(hj, "path", json_object_new_string(g->holders[i].path));
 		json_object_array_add(holders, hj);
 	}
-	json_object_object_add(o, "holders", holders);
-	json_object_object_add(o, "holders_state", json_object_new_string(g->holders_state));
-	json_object_object_add(o, "holders_note", str_or_null(g->holders_note));
+	put(o, "holders", holders);
+	put(o, "holders_state", json_object_new_string(g->holders_state));
+	put(o, "holders_note", str_or_null(g->holders_note));
 	for (size_t i = 0; i < g->n_devices; i++)
 		json_object_array_add(devices, device_to_json(g->devices[i]));
-	json_object_object_add(o, "devices", devices);
+	put(o, "devices", devices);
 	return o;
 }
 
@@ -155,16 +160,13 @@ json_object *kernel_to_json(const struct kernel_info *k)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "release", json_object_new_string(k->release));
-	json_object_object_add(o, "iommu", json_object_new_boolean(k->iommu));
-	json_object_object_add(o, "iommu_units", strv_to_json(k->iommus));
+	put(o, "release", json_object_new_string(k->release));
+	put(o, "iommu", json_object_new_boolean(k->iommu));
+	put(o, "iommu_units", strv_to_json(k->iommus));
 	if (!k->iommu)
-		json_object_object_add(o, "iommu_hint",
-				       json_object_new_string(kernel_iommu_parameter()));
-	json_object_object_add(o, "dma_ownership_checks",
-			       json_object_new_boolean(k->dma_ownership_checks));
-	json_object_object_add(o, "dma_ownership_checks_source",
-			       json_object_new_string(k->checks_source));
+		put(o, "iommu_hint", json_object_new_string(kernel_iommu_parameter()));
+	put(o, "dma_ownership_checks", json_object_new_boolean(k->dma_ownership_checks));
+	put(o, "dma_ownership_checks_source", json_object_new_string(k->checks_source));
 	return o;
 }
 
@@ -174,9 +176,9 @@ static json_object *status_head_to_json(const struct host *h, const struct selec
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
-	json_object_object_add(o, "kernel", kernel_to_json(&h->kernel));
-	json_object_object_add(o, "group_count", json_object_new_int((int)h->n_groups));
+	put(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
+	put(o, "kernel", kernel_to_json(&h->kernel));
+	put(o, "group_count", json_object_new_int((int)h->n_groups));
 	if (s->extra) {
 		json_object_object_foreach(s->extra, key, val)
 			json_object_object_add(o, key, val ? json_object_get(val) : NULL);
@@ -192,10 +194,10 @@ json_object *status_to_json(const struct host *h, const struct selection *s)
 
 	for (size_t i = 0; i < s->n_groups; i++)
 		json_object_array_add(groups, group_to_json(s->groups[i]));
-	json_object_object_add(o, "groups", groups);
+	put(o, "groups", groups);
 	for (size_t i = 0; i < s->n_loose; i++)
 		json_object_array_add(loose, device_to_json(s->loose[i]));
-	json_object_object_add(o, "devices_without_group", loose);
+	put(o, "devices_without_group", loose);
 	return o;
 }
 
@@ -220,11 +222,12 @@ static void json_print_nested(json_object *o, int level, FILE *f)
 
 	if (indent > sizeof(spaces) - 1)
 		indent = sizeof(spaces) - 1;
+	/* Only this thread writes f: no stdio locking (megabytes for a large host). */
 	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
-		fwrite(s, 1, (size_t)(nl - s) + 1, f);
-		fwrite(spaces, 1, indent, f);
+		fwrite_unlocked(s, 1, (size_t)(nl - s) + 1, f);
+		fwrite_unlocked(spaces, 1, indent, f);
 	}
-	fputs(s, f);
+	fputs_unlocked(s, f);
 }
 
 static void json_print_list_item(json_object *o, bool first, FILE *f)
