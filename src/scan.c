@@ -346,14 +346,20 @@ struct prepare_args {
 static void prepare_lookups(void *arg)
 {
 	struct prepare_args *a = arg;
+	long long t0 = now_us(), t1, t2;
 
 	kernel_info_load(&a->h->kernel);
+	t1 = now_us();
 	if (a->o->names) {
 		a->h->names = names_new();
 		names_preload(a->h->names);
 	}
+	t2 = now_us();
 	if (a->o->modules)
 		a->h->mods = modctx_new(a->h->kernel.release);
+	log_debug("kernel checks (%s) in %.1f ms, names in %.1f ms, module index in %.1f ms",
+		  a->h->kernel.checks_source, (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000,
+		  (double)(now_us() - t2) / 1000);
 }
 
 int host_scan(struct host *h, const struct scan_options *o)
