@@ -68,7 +68,7 @@ struct step {
 struct refusal {
 	struct device *dev; /* may be NULL for a refusal of the whole command */
 	const char *rule;   /* stable identifier: partial-group, bridge, held-group, held-unbind,
-			     * in-use, no-iommu, unsupported, identity */
+			     * in-use, sriov, no-iommu, unsupported, identity */
 	char *message;	    /* one line, without "devown: " */
 };
 

@@ -115,6 +115,29 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	return -1;
 }
 
+static void probe_group_of(struct host *h, const struct device *d)
+{
+	struct group *g = d->group >= 0 ? host_find_group(h, d->group) : NULL;
+
+	if (g)
+		holders_probe_group(g);
+}
+
+/* Holders that the /proc scan cannot see (another mount namespace) show as EBUSY on
+ * /dev/vfio/N: ask for every group a change touches, and for the groups of the VFs of an
+ * SR-IOV physical function, which unbinding its driver removes (rule sriov). */
+static void probe_touched_groups(struct host *h, struct device **devs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		probe_group_of(h, devs[i]);
+		if (devs[i]->sriov_numvfs <= 0)
+			continue;
+		for (size_t k = 0; k < h->n_devices; k++)
+			if (streq_ptr(h->devices[k].physfn, devs[i]->addr))
+				probe_group_of(h, &h->devices[k]);
+	}
+}
+
 int change_run(struct change_ctx *c, struct change_request *rq, struct device **devs,
 	       const bool *explicit_target, size_t n)
 {
@@ -124,12 +147,7 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	int code;
 
 	rq->journal = &c->journal;
-	for (size_t i = 0; i < n; i++)
-		if (devs[i]->group >= 0) {
-			struct group *g = host_find_group(&c->host, devs[i]->group);
-			if (g)
-				holders_probe_group(g);
-		}
+	probe_touched_groups(&c->host, devs, n);
 	plan_build(&c->host, rq, devs, explicit_target, n, &plan);
 
 	if (plan.n_refusals > 0) {

@@ -53,8 +53,8 @@ static const struct option_doc option_docs[] = {
 	{ "dry-run", 'n', no_argument, OPT_DRY_RUN, NULL,
 	  "print the plan and whether it would go ahead; change nothing" },
 	{ "force", 'f', no_argument, OPT_FORCE, NULL,
-	  "take devices the host is using, or bind a driver that does not claim the device (never "
-	  "overrides a held group)" },
+	  "take devices the host is using, give up the VFs of an SR-IOV PF, or bind a driver that "
+	  "does not claim the device (never overrides a held group)" },
 	{ "timeout", ARG_TIMEOUT, required_argument, OPT_TIMEOUT, "SEC",
 	  "bound for blocking writes, waits and the lock (default 10)" },
 	{ "device", ARG_DEVICE, required_argument, OPT_DEVICE, "ADDR",

@@ -239,6 +239,63 @@ static void check_in_use(struct plan *p, struct item *it, const char *verb, bool
 	}
 }
 
+/* Rule 6 of devown(8): the driver of an SR-IOV physical function removes its VFs when it is
+ * unbound. A VF that user space holds would hang that unbind (its VFIO driver waits for the
+ * holder), so that is refused even with --force; otherwise the VFs (and what the host does
+ * with them) are given up only with --force (restore has none). */
+static void check_sriov(struct host *h, struct plan *p, struct item *it, const char *verb,
+			bool force)
+{
+	bool can_force = !streq(verb, "restore");
+	struct device *d = it->dev;
+	_cleanup_free_ char *vfs = xstrdup(""), *w = NULL, *used = NULL;
+	size_t n = 0;
+
+	if (!d->driver || d->sriov_numvfs <= 0)
+		return;
+	w = who(d);
+	if (it->action == ACT_BIND) {
+		char *t = xasprintf("%s to %s", w, it->to.driver);
+		free(w);
+		w = t;
+	}
+	for (size_t i = 0; i < h->n_devices; i++) {
+		struct device *vf = &h->devices[i];
+		struct group *g;
+		char *t;
+		if (!streq_ptr(vf->physfn, d->addr))
+			continue;
+		g = vf->group >= 0 ? host_find_group(h, vf->group) : NULL;
+		if (group_held(g)) {
+			_cleanup_free_ char *holders = holders_text(g);
+			refuse(p, d, "sriov",
+			       xasprintf("refusing to %s %s: its VF %s (group %d) is in use by %s; "
+					 "unbinding %s removes its VFs and would hang until that "
+					 "lets go. Stop the VM or program first",
+					 verb, w, vf->addr, g->number, holders, d->driver));
+			return;
+		}
+		if (!used && vf->n_in_use > 0) {
+			const struct in_use *u = &vf->in_use[0];
+			used = xasprintf("; the host uses VF %s: %s %s", vf->addr, u->kind,
+					 u->name);
+		}
+		t = xasprintf("%s%s%s", vfs, n ? ", " : "", vf->addr);
+		free(vfs);
+		vfs = t;
+		n++;
+	}
+	if (force)
+		return;
+	refuse(p, d, "sriov",
+	       xasprintf(
+		       "refusing to %s %s: it is an SR-IOV physical function with %d VF%s enabled "
+		       "(%s), which unbinding %s removes%s. Write 0 to its sriov_numvfs first%s",
+		       verb, w, d->sriov_numvfs, d->sriov_numvfs == 1 ? "" : "s",
+		       n ? vfs : "not visible", d->driver, used ? used : "",
+		       can_force ? ", or add --force to let them go" : ""));
+}
+
 /* Bridges: a whole-group move leaves them alone (note), naming one is refused (message, which
  * this takes). */
 static void leave_bridge(struct plan *p, struct item *it, const char *note, char *message)
@@ -299,6 +356,7 @@ static void plan_bind_item(struct host *h, const struct change_request *rq, stru
 	it->action = ACT_BIND;
 	check_held(h, p, it, "bind");
 	check_in_use(p, it, "bind", rq->force);
+	check_sriov(h, p, it, "bind", rq->force);
 	if (!c->supports && !rq->force) {
 		_cleanup_free_ char *w = who(d);
 		refuse(p, d, "unsupported",
@@ -334,6 +392,7 @@ static void plan_unbind_item(struct host *h, const struct change_request *rq, st
 	check_held(h, p, it, "unbind");
 	if (d->driver)
 		check_in_use(p, it, "unbind", rq->force);
+	check_sriov(h, p, it, "unbind", rq->force);
 }
 
 static void plan_restore_item(struct host *h, const struct change_request *rq, struct plan *p,
@@ -368,6 +427,7 @@ static void plan_restore_item(struct host *h, const struct change_request *rq, s
 	if (streq_ptr(d->driver, e->driver))
 		return; /* only the override differs: nothing is unbound or bound */
 	check_held(h, p, it, "restore");
+	check_sriov(h, p, it, "restore", rq->force);
 }
 
 /* Rule 1: a driver-managed driver on some members while other non-bridge members stay on

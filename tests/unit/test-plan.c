@@ -9,10 +9,14 @@
 #include "util.h"
 
 /* A host: group 1 = root port 00:1c.0 (pcieport, bridge) + 01:00.0 and 01:00.1 (e1000e);
- * group 2 = 02:00.0 (unbound); group 3 = 03:00.0 (vfio-pci). */
+ * group 2 = 02:00.0 (unbound); group 3 = 03:00.0 (vfio-pci); an SR-IOV NIC: group 4 = PF
+ * 04:00.0 (igb, 2 VFs enabled), group 5 = VF 04:10.0 (igbvf), group 6 = VF 04:10.1
+ * (vfio-pci). */
+#define N_DEVS	 8
+#define N_GROUPS 6
 static struct host h;
-static struct device devs[5];
-static struct group groups[3];
+static struct device devs[N_DEVS];
+static struct group groups[N_GROUPS];
 
 static void set_dev(struct device *d, const char *addr, const char *driver, unsigned class_id,
 		    int group)
@@ -20,7 +24,9 @@ static void set_dev(struct device *d, const char *addr, const char *driver, unsi
 	free(d->driver);
 	free(d->driver_override);
 	free(d->modalias);
+	free(d->physfn);
 	memset(d, 0, sizeof(*d));
+	d->sriov_numvfs = d->sriov_totalvfs = -1;
 	snprintf(d->addr, sizeof(d->addr), "%s", addr);
 	d->vendor_id = 0x8086;
 	d->device_id = 0x10d3;
@@ -40,25 +46,32 @@ static void setup(void)
 	set_dev(&devs[2], "0000:01:00.1", "e1000e", 0x020000, 1);
 	set_dev(&devs[3], "0000:02:00.0", NULL, 0x020000, 2);
 	set_dev(&devs[4], "0000:03:00.0", "vfio-pci", 0x020000, 3);
-	for (size_t i = 0; i < 3; i++) {
+	set_dev(&devs[5], "0000:04:00.0", "igb", 0x020000, 4);
+	devs[5].sriov_totalvfs = 7;
+	devs[5].sriov_numvfs = 2;
+	set_dev(&devs[6], "0000:04:10.0", "igbvf", 0x020000, 5);
+	devs[6].physfn = xstrdup("0000:04:00.0");
+	set_dev(&devs[7], "0000:04:10.1", "vfio-pci", 0x020000, 6);
+	devs[7].physfn = xstrdup("0000:04:00.0");
+	for (size_t i = 0; i < N_GROUPS; i++) {
 		free(groups[i].devices);
 		free(groups[i].blockers);
 		memset(&groups[i], 0, sizeof(groups[i]));
 		groups[i].number = (int)i + 1;
 		groups[i].holders_state = "known";
 	}
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < N_DEVS; i++) {
 		struct group *g = &groups[devs[i].group - 1];
 		g->devices = xrealloc(g->devices, (g->n_devices + 1) * sizeof(void *));
 		g->devices[g->n_devices++] = &devs[i];
 	}
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < N_GROUPS; i++)
 		group_evaluate(&groups[i], true);
 	memset(&h, 0, sizeof(h));
 	h.devices = devs;
-	h.n_devices = 5;
+	h.n_devices = N_DEVS;
 	h.groups = groups;
-	h.n_groups = 3;
+	h.n_groups = N_GROUPS;
 	h.kernel.iommu = true;
 	h.kernel.dma_ownership_checks = true;
 	h.kernel.release = (char *)"6.1.0";
@@ -423,13 +436,80 @@ int main(void)
 		CHECK(n == 0);
 	}
 
+	/* Rule 6: unbinding the driver of an SR-IOV PF removes its VFs. */
+	setup();
+	{
+		const char *t[] = { "04:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 1);
+		CHECK(has_refusal(&r.p, "sriov", "2 VFs enabled (0000:04:10.0, 0000:04:10.1)"));
+		CHECK(has_refusal(&r.p, "sriov",
+				  "which unbinding igb removes. Write 0 to its "
+				  "sriov_numvfs first, or add --force"));
+		run_done(&r);
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 1 && has_refusal(&r.p, "sriov", "refusing to unbind"));
+		run_done(&r);
+		/* --force lets unused VFs go. */
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, true, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_BIND);
+		run_done(&r);
+		/* The first host use of a VF is named. */
+		struct in_use u = { .kind = (char *)"net",
+				    .name = (char *)"enp4s16",
+				    .detail = (char *)"up, 192.0.2.7/24" };
+		devs[6].in_use = &u;
+		devs[6].n_in_use = 1;
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, false, &j) == 0);
+		CHECK(has_refusal(&r.p, "sriov", "; the host uses VF 0000:04:10.0: net enp4s16."));
+		run_done(&r);
+		devs[6].in_use = NULL;
+		devs[6].n_in_use = 0;
+		/* A VF held by user space: refused even with --force, naming the holder. */
+		groups[5].holders = &qemu;
+		groups[5].n_holders = 1;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, true, &j) == 0);
+		CHECK(r.p.n_refusals == 1);
+		CHECK(has_refusal(&r.p, "sriov",
+				  "its VF 0000:04:10.1 (group 6) is in use by pid "
+				  "812 (qemu-system-x86)"));
+		run_done(&r);
+		groups[5].holders = NULL;
+		groups[5].n_holders = 0;
+		groups[5].held_unseen = true;
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, true, &j) == 0);
+		CHECK(has_refusal(&r.p, "sriov", "a process devown cannot see"));
+		run_done(&r);
+		groups[5].held_unseen = false;
+		/* Binding a VF, or a PF without VFs, is none of this rule's business. */
+		const char *vf[] = { "04:10.0" };
+		CHECK(run(&r, CHANGE_BIND, vf, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_BIND);
+		run_done(&r);
+		devs[5].sriov_numvfs = 0;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0);
+		run_done(&r);
+		devs[5].sriov_numvfs = 2;
+		/* restore has no --force: the message does not offer it. */
+		struct journal j2 = { 0 };
+		journal_add(&j2, "0000:04:00.0", 0x8086, 0x10d3, "ixgbe", NULL, 4, "bind");
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j2) == 0);
+		CHECK(has_refusal(&r.p, "sriov", "refusing to restore"));
+		CHECK(has_refusal(&r.p, "sriov", "sriov_numvfs first") &&
+		      !has_refusal(&r.p, "sriov", "--force"));
+		run_done(&r);
+		journal_done(&j2);
+	}
+
 	journal_done(&j);
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < N_DEVS; i++) {
 		free(devs[i].driver);
 		free(devs[i].driver_override);
 		free(devs[i].modalias);
+		free(devs[i].physfn);
 	}
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N_GROUPS; i++) {
 		free(groups[i].devices);
 		free(groups[i].blockers);
 	}
