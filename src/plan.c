@@ -237,6 +237,12 @@ static void check_in_use(struct plan *p, struct item *it, const char *verb, bool
 				 u->detail ? u->detail : "", u->detail ? ")" : "",
 				 u->own_connection ? ", your own connection" : ""));
 	}
+	/* A check that could not be made is not a clean bill: fail closed. */
+	for (size_t i = 0; d->in_use_unknown && d->in_use_unknown[i]; i++)
+		refuse(p, d, "in-use",
+		       xasprintf("refusing to %s %s: devown cannot tell whether the host uses it "
+				 "(%s); add --force to take it anyway",
+				 verb, d->addr, d->in_use_unknown[i]));
 }
 
 /* Rule 6 of devown(8): the driver of an SR-IOV physical function removes its VFs when it is

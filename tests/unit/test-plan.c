@@ -436,6 +436,26 @@ int main(void)
 		CHECK(n == 0);
 	}
 
+	/* Rule 5 fails closed: a use devown could not check refuses like a use, unless --force. */
+	setup();
+	{
+		const char *t[] = { "02:00.0" };
+		char *unknown[] = { (char *)"net enp2s0: addresses unknown (netlink: Permission "
+					    "denied)",
+				    NULL };
+		devs[3].in_use_unknown = unknown;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 1);
+		CHECK(has_refusal(&r.p, "in-use",
+				  "refusing to bind 0000:02:00.0: devown cannot "
+				  "tell whether the host uses it (net enp2s0: "
+				  "addresses unknown"));
+		run_done(&r);
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, true, &j) == 0);
+		CHECK(r.p.n_refusals == 0);
+		run_done(&r);
+		devs[3].in_use_unknown = NULL;
+	}
 	/* Rule 6: unbinding the driver of an SR-IOV PF removes its VFs. */
 	setup();
 	{
