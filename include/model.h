@@ -111,7 +111,7 @@ struct kernel_info {
 	bool iommu;    /* /sys/class/iommu has entries or groups exist */
 	char **iommus; /* names under /sys/class/iommu */
 	bool dma_ownership_checks;
-	const char *checks_source; /* "kallsyms", "cache", or "version" */
+	const char *checks_source; /* "kallsyms" (perhaps remembered for this boot) or "version" */
 };
 
 struct names;

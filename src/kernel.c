@@ -66,26 +66,35 @@ static int scan_kallsyms(unsigned *ret)
 }
 
 /* kallsyms is megabytes that the kernel formats on every read (tens of milliseconds, far more
- * under emulation). The claim API is built into the kernel, so once found it stays for the
- * whole boot: remember that under /run, keyed by the boot id. */
-static bool cached_claim(const char *boot_id)
+ * under emulation). Its verdict stands for the whole boot when the claim API was found (it is
+ * built into the kernel), and when the VFIO notifier was found without it (the kernel has no
+ * claim API to gain): remember both under /run, keyed by the boot id. Without either symbol
+ * (VFIO not loaded yet) the release decides, and the next run looks again.
+ * Returns 1 or 0 for a remembered verdict, -1 for none. */
+static int cached_claim(const char *boot_id)
 {
 	_cleanup_free_ char *s = NULL;
-	_cleanup_free_ char *want = NULL;
+	_cleanup_free_ char *prefix = NULL;
 
 	if (!boot_id || run_file_read("kernel-checks", &s) < 0)
-		return false;
-	want = xasprintf("boot_id=%s\nclaim=1\n", boot_id);
-	return streq(s, want);
+		return -1;
+	prefix = xasprintf("boot_id=%s\nclaim=", boot_id);
+	if (!startswith(s, prefix))
+		return -1;
+	if (streq(s + strlen(prefix), "1\n"))
+		return 1;
+	if (streq(s + strlen(prefix), "0\n"))
+		return 0;
+	return -1;
 }
 
-static void remember_claim(const char *boot_id)
+static void remember_claim(const char *boot_id, bool claim)
 {
 	_cleanup_free_ char *text = NULL;
 
 	if (!boot_id || geteuid() != 0)
 		return;
-	text = xasprintf("boot_id=%s\nclaim=1\n", boot_id);
+	text = xasprintf("boot_id=%s\nclaim=%d\n", boot_id, claim);
 	(void)run_file_replace("kernel-checks", text, false);
 }
 
@@ -107,14 +116,15 @@ int kernel_info_load(struct kernel_info *k)
 
 	if (read_root_text("/proc/sys/kernel/random/boot_id", &boot_id) < 0)
 		boot_id = NULL;
-	if (cached_claim(boot_id)) {
-		k->dma_ownership_checks = true;
+	r = cached_claim(boot_id);
+	if (r >= 0) {
+		k->dma_ownership_checks = r;
 		k->checks_source = "kallsyms";
 		return 0;
 	}
 	r = scan_kallsyms(&syms);
-	if (r >= 0 && (syms & SYM_CLAIM))
-		remember_claim(boot_id);
+	if (r >= 0 && syms)
+		remember_claim(boot_id, syms & SYM_CLAIM);
 	if (r >= 0 && syms) {
 		/* A kernel with the claim API checks ownership, whatever else it still has. */
 		k->dma_ownership_checks = syms & SYM_CLAIM;
