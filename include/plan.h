@@ -88,6 +88,8 @@ struct change_request {
 	struct target *targets; /* empty for "restore everything" */
 	size_t n_targets;
 	bool group, force;
+	bool unprivileged;	       /* a dry run by a normal user: what only root can check
+					* is noted, not refused (a real run needs root) */
 	const char *driver_arg;	       /* bind: as the user gave it */
 	bool want_vfio;		       /* bind: DRIVER was "vfio" or a VFIO driver */
 	bool need_type1;	       /* vfio_iommu_type1 must be loaded first */

@@ -147,6 +147,7 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	int code;
 
 	rq->journal = &c->journal;
+	rq->unprivileged = cli->dry_run && geteuid() != 0;
 	probe_touched_groups(&c->host, devs, n);
 	plan_build(&c->host, rq, devs, explicit_target, n, &plan);
 
@@ -163,6 +164,8 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 			printf("Plan for '%s' (dry run, nothing is changed):\n", c->command);
 			report_plan_text(&plan, stdout);
 			report_items_text(&plan, true, stdout);
+			for (size_t i = 0; plan.notes && plan.notes[i]; i++)
+				printf("Note: %s\n", plan.notes[i]);
 			printf(plan_changes(&plan) ? "It would go ahead.\n"
 						   : "Nothing to do: every device is already as "
 						     "asked.\n");

@@ -222,11 +222,12 @@ static void check_held(struct host *h, struct plan *p, struct item *it, const ch
 				 verb, w, g->number, holders, it->from.driver));
 }
 
-static void check_in_use(struct plan *p, struct item *it, const char *verb, bool force)
+static void check_in_use(struct plan *p, struct item *it, const char *verb,
+			 const struct change_request *rq)
 {
 	struct device *d = it->dev;
 
-	if (force)
+	if (rq->force)
 		return;
 	for (size_t i = 0; i < d->n_in_use; i++) {
 		const struct in_use *u = &d->in_use[i];
@@ -237,12 +238,17 @@ static void check_in_use(struct plan *p, struct item *it, const char *verb, bool
 				 u->detail ? u->detail : "", u->detail ? ")" : "",
 				 u->own_connection ? ", your own connection" : ""));
 	}
-	/* A check that could not be made is not a clean bill: fail closed. */
+	/* A check that could not be made is not a clean bill: fail closed. A normal user's dry
+	 * run cannot make the checks that need root, which the real run (as root) makes. */
 	for (size_t i = 0; d->in_use_unknown && d->in_use_unknown[i]; i++)
-		refuse(p, d, "in-use",
-		       xasprintf("refusing to %s %s: devown cannot tell whether the host uses it "
-				 "(%s); add --force to take it anyway",
-				 verb, d->addr, d->in_use_unknown[i]));
+		if (rq->unprivileged)
+			strv_push(&p->notes, xasprintf("%s: not checked as a normal user: %s",
+						       d->addr, d->in_use_unknown[i]));
+		else
+			refuse(p, d, "in-use",
+			       xasprintf("refusing to %s %s: devown cannot tell whether the host "
+					 "uses it (%s); add --force to take it anyway",
+					 verb, d->addr, d->in_use_unknown[i]));
 }
 
 /* Rule 6 of devown(8): the driver of an SR-IOV physical function removes its VFs when it is
@@ -361,7 +367,7 @@ static void plan_bind_item(struct host *h, const struct change_request *rq, stru
 	}
 	it->action = ACT_BIND;
 	check_held(h, p, it, "bind");
-	check_in_use(p, it, "bind", rq->force);
+	check_in_use(p, it, "bind", rq);
 	check_sriov(h, p, it, "bind", rq->force);
 	if (!c->supports && !rq->force) {
 		_cleanup_free_ char *w = who(d);
@@ -397,7 +403,7 @@ static void plan_unbind_item(struct host *h, const struct change_request *rq, st
 	it->action = ACT_UNBIND;
 	check_held(h, p, it, "unbind");
 	if (d->driver)
-		check_in_use(p, it, "unbind", rq->force);
+		check_in_use(p, it, "unbind", rq);
 	check_sriov(h, p, it, "unbind", rq->force);
 }
 

@@ -89,6 +89,8 @@ struct run {
 	struct driver_choice *choices;
 };
 
+static bool unprivileged; /* plan as for a normal user's dry run */
+
 static int run(struct run *r, enum change_kind kind, const char *const *targets, size_t nt,
 	       const char *driver, bool group, bool force, struct journal *j)
 {
@@ -98,6 +100,7 @@ static int run(struct run *r, enum change_kind kind, const char *const *targets,
 				     .n_targets = nt,
 				     .group = group,
 				     .force = force,
+				     .unprivileged = unprivileged,
 				     .driver_arg = driver,
 				     .journal = j };
 	int e;
@@ -454,6 +457,14 @@ int main(void)
 		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, true, &j) == 0);
 		CHECK(r.p.n_refusals == 0);
 		run_done(&r);
+		/* A normal user's dry run notes what it could not check; root's run refuses. */
+		unprivileged = true;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.notes && !r.p.notes[1]);
+		CHECK(r.p.notes && strstr(r.p.notes[0], "0000:02:00.0: not checked as a normal "
+							"user: net enp2s0: addresses unknown"));
+		run_done(&r);
+		unprivileged = false;
 		devs[3].in_use_unknown = NULL;
 	}
 	/* Rule 6: unbinding the driver of an SR-IOV PF removes its VFs. */
