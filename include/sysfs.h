@@ -31,12 +31,14 @@ int list_dir_at(int dirfd, const char *name, char ***ret);
 
 /* Threads that read many devices: sysfs_reader_begin() gives the calling thread a file table
  * of its own (unshare(CLONE_FILES)), after which the read_*_at() functions leave what they open
- * open, and sysfs_reader_release(dirfd) closes a device's directory and all of them with one
- * close_range(): one system call per device instead of one per attribute. Returns false,
- * changing nothing, when the kernel refuses. On other threads sysfs_reader_release(fd) is
- * close(fd). */
+ * open; sysfs_reader_release(dirfd), when a device is done, closes its directory and all of
+ * them with one close_range() once some devices' worth have gathered (a few dozen files, never
+ * more than a quarter of RLIMIT_NOFILE), and sysfs_reader_end() closes what is left: a system call
+ * for several devices instead of one per attribute. Returns false, changing nothing, when the
+ * kernel refuses. On other threads sysfs_reader_release(fd) is close(fd). */
 bool sysfs_reader_begin(void);
 void sysfs_reader_release(int fd);
+void sysfs_reader_end(void);
 
 /* PCI devices. */
 int sysfs_pci_devices(char ***ret);		      /* sorted addresses */

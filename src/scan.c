@@ -282,6 +282,7 @@ static void *read_worker(void *arg)
 {
 	(void)sysfs_reader_begin();
 	read_work(arg);
+	sysfs_reader_end();
 	return NULL;
 }
 

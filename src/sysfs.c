@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -40,18 +41,26 @@ char *root_path(const char *abs)
 }
 
 /* On a reader thread (sysfs_reader_begin) the descriptors read_text() opens stay open until
- * sysfs_reader_release(); reader_max_fd is the highest of them. */
+ * sysfs_reader_release() finds more than reader_close_at of them; reader_max_fd is the
+ * highest. */
 static __thread bool reader_defers_close;
-static __thread int reader_max_fd;
+static __thread int reader_max_fd, reader_close_at;
 
 bool sysfs_reader_begin(void)
 {
+	struct rlimit rl;
+
 	/* close_range() came with Linux 5.9: an empty range tells whether it is there. The copy
 	 * of the process's table that unshare() makes holds descriptors that are not this
 	 * thread's to keep open (a lock, a pipe): drop them, keep stdio. */
 	if (close_range(~0U, ~0U, 0) < 0 || unshare(CLONE_FILES) < 0)
 		return false;
 	(void)close_range(3, ~0U, 0);
+	/* Some devices' worth of files at a time (a device opens fewer than ten), never more
+	 * than a quarter of what the process may open. */
+	reader_close_at = 32;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4 * (rlim_t)reader_close_at)
+		reader_close_at = (int)(rl.rlim_cur / 4);
 	reader_defers_close = true;
 	reader_max_fd = 2;
 	return true;
@@ -66,6 +75,14 @@ void sysfs_reader_release(int fd)
 	}
 	if (fd > reader_max_fd)
 		reader_max_fd = fd;
+	if (reader_max_fd > reader_close_at)
+		sysfs_reader_end();
+}
+
+void sysfs_reader_end(void)
+{
+	if (!reader_defers_close)
+		return;
 	if (reader_max_fd > 2)
 		(void)close_range(3, (unsigned)reader_max_fd, 0);
 	reader_max_fd = 2;
