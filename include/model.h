@@ -58,6 +58,7 @@ struct device {
 	char addr[PCI_ADDR_MAX];
 	unsigned vendor_id, device_id, subsys_vendor_id, subsys_device_id, class_id, revision;
 	bool ids_known;			    /* vendor/device attributes were readable */
+	bool revision_known;		    /* the revision attribute was readable */
 	char *vendor, *device, *class_name; /* names from pci.ids, or NULL */
 	char *driver;			    /* bound driver or NULL */
 	char *driver_override;		    /* NULL when unset ("(null)") */

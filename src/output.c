@@ -100,7 +100,7 @@ json_object *device_to_json(const struct device *d)
 	put(o, "subsystem_vendor_id", hex_id(d->subsys_vendor_id, 4));
 	put(o, "subsystem_device_id", hex_id(d->subsys_device_id, 4));
 	put(o, "class_id", hex_id(d->class_id, 6));
-	put(o, "revision", hex_id(d->revision, 2));
+	put(o, "revision", d->revision_known ? hex_id(d->revision, 2) : NULL);
 	put(o, "vendor", str_or_null(d->vendor));
 	put(o, "device", str_or_null(d->device));
 	put(o, "class", str_or_null(d->class_name));
@@ -362,8 +362,13 @@ static void print_device(const struct device *d, const struct group *g, const st
 			d->in_use_unknown[i], ansi_reset(o));
 	if (o->verbose) {
 		const char *pad = "      ";
-		fprintf(f, "%s%*s  subsystem %04x:%04x, revision %02x, class %06x\n", pad,
-			w->addr - 4, "", d->subsys_vendor_id, d->subsys_device_id, d->revision,
+		char rev[8];
+		if (d->revision_known)
+			snprintf(rev, sizeof(rev), "%02x", d->revision);
+		else
+			snprintf(rev, sizeof(rev), "n/a");
+		fprintf(f, "%s%*s  subsystem %04x:%04x, revision %s, class %06x\n", pad,
+			w->addr - 4, "", d->subsys_vendor_id, d->subsys_device_id, rev,
 			d->class_id);
 		fprintf(f, "%s%*s  driver_override %s, driver module %s\n", pad, w->addr - 4, "",
 			d->driver_override ? d->driver_override : "(none)",

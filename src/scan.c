@@ -119,7 +119,7 @@ static void device_read(struct device *d, const char *addr, int dirfd)
 		(void)read_uint_at(dirfd, "subsystem_device", &d->subsys_device_id);
 		(void)read_uint_at(dirfd, "class", &d->class_id);
 	}
-	(void)read_uint_at(dirfd, "revision", &d->revision);
+	d->revision_known = read_uint_at(dirfd, "revision", &d->revision) >= 0;
 	load_driver_state(d, dirfd);
 
 	d->group = -1;
