@@ -57,9 +57,30 @@ static void pci_warning_cb(char *msg, ...)
 
 static void pci_debug_cb(char *msg, ...) {}
 
+/* The file libpci will parse: its name, or, for a name ending in ".gz" that does not exist,
+ * the name without it (Debian's libpci is built for pci.ids.gz and ships pci.ids). */
+static int ids_file(const char *name, char **ret_path, struct stat *st)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (!name)
+		return -ENOENT;
+	if (stat(name, st) == 0) {
+		*ret_path = xstrdup(name);
+		return 0;
+	}
+	if (len < 3 || !endswith(name, ".gz"))
+		return -errno;
+	*ret_path = xasprintf("%.*s", (int)(len - 3), name);
+	if (stat(*ret_path, st) == 0)
+		return 0;
+	return -errno;
+}
+
 struct names *names_new(void)
 {
 	struct names *n = xcalloc(1, sizeof(*n));
+	_cleanup_free_ char *path = NULL;
 	struct stat st;
 
 	n->pacc = pci_alloc();
@@ -77,11 +98,11 @@ struct names *names_new(void)
 		else
 			free(p);
 	}
-	if (n->pacc->id_file_name && stat(n->pacc->id_file_name, &st) == 0)
-		n->source = xasprintf("source %s %llu %llu %lld %lld.%09ld\n",
-				      n->pacc->id_file_name, (unsigned long long)st.st_dev,
-				      (unsigned long long)st.st_ino, (long long)st.st_size,
-				      (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (ids_file(n->pacc->id_file_name, &path, &st) == 0)
+		n->source = xasprintf("source %s %llu %llu %lld %lld.%09ld\n", path,
+				      (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+				      (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				      st.st_mtim.tv_nsec);
 	return n;
 }
 

@@ -421,6 +421,8 @@ def _(t):
 @scenario("status-all", guest=r'''
     truth truth
     run json devown status --json
+    rec names /run/devown/names
+    run again devown status --json
     run text devown status
     run verbose devown status -v
     truth truth-after
@@ -428,6 +430,14 @@ def _(t):
 def _(t):
     tr = t.truth()
     check_status(t, t.json("json"), tr, "status --json")
+    # The names libpci found are remembered for the pci.ids it parsed (Debian's libpci is
+    # built for pci.ids.gz and falls back to pci.ids), and a run that reads them agrees.
+    names = t.text("names") or ""
+    t.expect(names.startswith("devown-names 1\nsource /usr/share/misc/pci.ids "),
+             "/run/devown/names names the guest's pci.ids: %r" % names[:120])
+    t.expect("\nv8086\tIntel Corporation\n" in names,
+             "/run/devown/names has the Intel vendor: %r" % names[:300])
+    check_status(t, t.json("again"), tr, "status --json with the names remembered")
     after = t.truth("truth-after")
     if tr and after:
         t.eq(after.state(), tr.state(), "drivers and overrides after three status runs")
