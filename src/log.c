@@ -117,21 +117,23 @@ int log_internal(int level, int error, const char *fmt, ...)
 
 void log_change(const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], who[64];
 	va_list ap;
 	const char *user = getenv("SUDO_USER");
 	struct passwd *pw = NULL;
 
 	if (getenv("DEVOWN_ROOT") && *getenv("DEVOWN_ROOT"))
 		return; /* a fixture tree's changes are not the host's */
-	if (!user) {
-		pw = getpwuid(getuid());
-		user = pw ? pw->pw_name : "?";
-	}
+	if (user)
+		snprintf(who, sizeof(who), "user %s", user);
+	else if ((pw = getpwuid(getuid())))
+		snprintf(who, sizeof(who), "user %s", pw->pw_name);
+	else /* no passwd entry (an initramfs, a container) */
+		snprintf(who, sizeof(who), "uid %u", (unsigned)getuid());
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	openlog("devown", LOG_PID, LOG_DAEMON);
-	syslog(LOG_NOTICE, "user %s: %s", user, buf);
+	syslog(LOG_NOTICE, "%s: %s", who, buf);
 	closelog();
 }

@@ -485,6 +485,39 @@ def _(t):
     same_state(t, "before", "restored", "after restore")
 
 
+@change_scenario("syslog", r'''
+    state before "$LONE"
+    syslogd -n -O "$T/messages" &
+    SYSLOGD=$!
+    wait_for 5 test -S /dev/log
+    run bind devown bind "$LONE" vfio-pci
+    run restore devown restore "$LONE"
+    run status devown status "$LONE"
+    sleep 1
+    kill "$SYSLOGD"
+    wait "$SYSLOGD" 2> /dev/null
+    rm -f /dev/log
+    rec messages "$T/messages"
+    state restored "$LONE"
+''')
+def _(t):
+    """Every change is logged to syslog (daemon.notice), with who did it; status logs
+    nothing."""
+    lone = t.env.get("LONE") or "?"
+    t.eq((t.rc("bind"), t.rc("restore")), (0, 0), "bind and restore: exit status (stderr %r)"
+         % ((t.err("bind") or "") + (t.err("restore") or ""))[:300])
+    log = [l for l in (t.text("messages") or "").splitlines() if "devown[" in l]
+    # Who: the user's name, or the uid where there is no passwd entry (this guest has none).
+    want = [r"daemon\.notice devown\[\d+\]: (user root|uid 0): %s \[8086:10d3\] bind\b.*: e1000e -> "
+            r"vfio-pci \(driver_override vfio-pci\)$" % re.escape(lone),
+            r"daemon\.notice devown\[\d+\]: (user root|uid 0): %s \[8086:10d3\] restore\b.*: vfio-pci "
+            r"-> e1000e \(driver_override \(none\)\)$" % re.escape(lone)]
+    t.eq(len(log), 2, "syslog lines of devown (bind, restore; none for status): %r" % log)
+    for w, line in zip(want, log):
+        t.expect(re.search(w, line), "syslog line %r does not match %r" % (line, w))
+    same_state(t, "before", "restored", "after the syslog scenario")
+
+
 @change_scenario("bad-change-input", r'''
     grep -q '^nobody:' /etc/passwd 2> /dev/null || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
     grep -q '^nogroup:' /etc/group 2> /dev/null || echo 'nogroup:x:65534:' >> /etc/group
