@@ -69,15 +69,22 @@ def devown(root, *args, helper=False):
     return Run(p)
 
 
+# What status remembers between runs (devown(8), FILES): derived from pci.ids and kallsyms,
+# written by any scan as root, safe to delete; not state that a run may or may not change.
+MEMORIES = ("run/devown/names", "run/devown/kernel-checks")
+
+
 def snapshot(root):
-    """Every file and link of the tree below sys/ and run/, with contents: a run that must
-    change nothing must leave this equal."""
+    """Every file and link of the tree below sys/ and run/, with contents, but MEMORIES: a run
+    that must change nothing must leave this equal."""
     snap = {}
     for top in ("sys", "run", "dev"):
         for dirpath, dirs, files in os.walk(os.path.join(root, top)):
             for n in dirs + files:
                 p = os.path.join(dirpath, n)
                 rel = os.path.relpath(p, root)
+                if rel in MEMORIES:
+                    continue
                 if os.path.islink(p):
                     snap[rel] = "-> " + os.readlink(p)
                 elif os.path.isfile(p):
