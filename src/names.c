@@ -167,25 +167,6 @@ void names_save(struct names *n)
 	n->dirty = false;
 }
 
-void names_preload(struct names *n)
-{
-	jmp_buf jb;
-
-	if (!n || n->broken)
-		return;
-	if (cache_load(n))
-		return;
-	if (setjmp(jb)) {
-		names_jmp = NULL;
-		n->broken = true;
-		return;
-	}
-	names_jmp = &jb;
-	/* 0 when pci.ids cannot be read: the lookups then return NULL, as they would. */
-	(void)pci_load_name_list(n->pacc);
-	names_jmp = NULL;
-}
-
 /* libpci's answer; parses pci.ids first if that has not been done. */
 static char *lookup_libpci(struct names *n, int flags, unsigned a, unsigned b)
 {
@@ -207,6 +188,16 @@ static char *lookup_libpci(struct names *n, int flags, unsigned a, unsigned b)
 		s = pci_lookup_name(n->pacc, buf, sizeof(buf), flags, a);
 	names_jmp = NULL;
 	return s ? xstrdup(s) : NULL;
+}
+
+void names_preload(struct names *n)
+{
+	if (!n || n->broken || cache_load(n))
+		return;
+	/* A first lookup parses pci.ids (or finds that it cannot, and every later one returns
+	 * NULL, as it would have); its answer is not needed. */
+	free(lookup_libpci(n, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
+			   0x8086, 0));
 }
 
 static char *lookup(struct names *n, int kind, unsigned a, unsigned b)
