@@ -25,3 +25,12 @@ void holders_probe_group(struct group *g);
 /* Looks again, now, at who holds VFIO groups (after the kernel said EBUSY, for instance),
  * replacing the groups' holders; device-node findings are left as they are. */
 int holders_rescan_vfio(struct host *h);
+
+/* Frees what a holder owns (not the struct). */
+void holder_done(struct holder *x);
+
+/* Parses one line of /proc/PID/mountinfo into the mount id, the mount point (octal escapes
+ * undone) and the filesystem type; false when the line does not parse. Exposed for the fuzzer
+ * and the unit tests. Caller frees *ret_point and *ret_fstype. */
+bool holders_parse_mountinfo_line(const char *line, int *ret_id, char **ret_point,
+				  char **ret_fstype);

@@ -83,10 +83,19 @@ struct device {
 	size_t n_devnodes;
 };
 
+/* A process that holds a VFIO group open from user space, found by the identity (device
+ * number) of what its descriptors refer to, never by the path /proc shows, which depends on
+ * the holder's and the reader's mounts (docs/kernel.md, "Who holds a group"). */
 struct holder {
 	int pid;
-	char *command;
-	char *path;
+	char *command;	 /* comm */
+	char *path;	 /* the descriptor's target as /proc/PID/fd shows it to devown */
+	const char *via; /* "group" (/dev/vfio/N), "device" (a VFIO device cdev or descriptor),
+			    "mapping" (an mmap of a device region, no descriptor) */
+	char *device;	 /* with "device" and "mapping": the PCI address, when known */
+	char *unit;	 /* systemd unit from /proc/PID/cgroup, or NULL */
+	char *domain;	 /* libvirt domain, or NULL */
+	char *container; /* "docker ID12" etc., or NULL */
 };
 
 struct group {
@@ -127,6 +136,12 @@ struct host {
 	struct group *groups; /* sorted by number */
 	size_t n_groups;
 	bool holders_scanned;
+	/* VFIO users that cannot be tied to one group: a VFIO device descriptor of a kernel that
+	 * does not name its device in fdinfo, or a mapping of one, in a process that holds no
+	 * group of its own. Every change that unbinds a VFIO driver asks the kernel (the EBUSY
+	 * probe) while any of these exist. */
+	struct holder *unattributed;
+	size_t n_unattributed;
 };
 
 /* Frees everything a host owns (not the struct itself). */

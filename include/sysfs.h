@@ -21,6 +21,10 @@ char *root_path(const char *abs);
 int read_text_at(int dirfd, const char *name, char **ret);
 /* Same for a small file under the root ("/proc/sys/kernel/osrelease"), read to its end. */
 int read_root_text(const char *abs, char **ret);
+/* Reads a whole file relative to dirfd, however long (procfs files such as mountinfo, maps,
+ * fdinfo outgrow read_text_at's page); nothing stripped. Caller frees *ret. Returns 0 or
+ * -errno. */
+int read_whole_at(int dirfd, const char *name, char **ret);
 /* Reads an attribute that holds a number (hex with 0x, or decimal). */
 int read_uint_at(int dirfd, const char *name, unsigned *ret);
 int read_int_at(int dirfd, const char *name, int *ret);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "kernel.h"
+#include "holder-name.h"
 #include "output.h"
 #include "policy.h"
 #include "util.h"
@@ -126,6 +127,21 @@ json_object *device_to_json(const struct device *d)
 	return o;
 }
 
+static json_object *holder_to_json(const struct holder *x)
+{
+	json_object *hj = json_object_new_object();
+
+	put(hj, "pid", json_object_new_int(x->pid));
+	put(hj, "command", json_object_new_string(x->command));
+	put(hj, "path", json_object_new_string(x->path));
+	put(hj, "via", json_object_new_string(x->via));
+	put(hj, "device", str_or_null(x->device));
+	put(hj, "unit", str_or_null(x->unit));
+	put(hj, "domain", str_or_null(x->domain));
+	put(hj, "container", str_or_null(x->container));
+	return hj;
+}
+
 json_object *group_to_json(const struct group *g)
 {
 	json_object *o = json_object_new_object();
@@ -140,13 +156,8 @@ json_object *group_to_json(const struct group *g)
 	for (size_t i = 0; i < g->n_blockers; i++)
 		json_object_array_add(blockers, json_object_new_string(g->blockers[i]->addr));
 	put(o, "blockers", blockers);
-	for (size_t i = 0; i < g->n_holders; i++) {
-		json_object *hj = json_object_new_object();
-		put(hj, "pid", json_object_new_int(g->holders[i].pid));
-		put(hj, "command", json_object_new_string(g->holders[i].command));
-		put(hj, "path", json_object_new_string(g->holders[i].path));
-		json_object_array_add(holders, hj);
-	}
+	for (size_t i = 0; i < g->n_holders; i++)
+		json_object_array_add(holders, holder_to_json(&g->holders[i]));
 	put(o, "holders", holders);
 	put(o, "holders_state", json_object_new_string(g->holders_state));
 	put(o, "holders_note", str_or_null(g->holders_note));
@@ -174,11 +185,15 @@ json_object *kernel_to_json(const struct kernel_info *k)
  * status_print_json() so that both always print the same document. */
 static json_object *status_head_to_json(const struct host *h, const struct selection *s)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *loose;
 
 	put(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
 	put(o, "kernel", kernel_to_json(&h->kernel));
 	put(o, "group_count", json_object_new_int((int)h->n_groups));
+	loose = json_object_new_array();
+	for (size_t i = 0; i < h->n_unattributed; i++)
+		json_object_array_add(loose, holder_to_json(&h->unattributed[i]));
+	put(o, "vfio_unattributed", loose);
 	if (s->extra) {
 		json_object_object_foreach(s->extra, key, val)
 			json_object_object_add(o, key, val ? json_object_get(val) : NULL);
@@ -411,10 +426,12 @@ static void print_group(const struct group *g, const struct widths *w,
 	}
 	fputc('\n', f);
 	if (g->n_holders > 0) {
-		for (size_t i = 0; i < g->n_holders; i++)
-			fprintf(f, "  %sheld by pid %d (%s) through %s%s\n", ansi_yellow(o),
-				g->holders[i].pid, g->holders[i].command, g->holders[i].path,
-				ansi_reset(o));
+		for (size_t i = 0; i < g->n_holders; i++) {
+			_cleanup_free_ char *who = holder_describe(&g->holders[i]);
+			fprintf(f, "  %sheld by %s through %s%s%s%s\n", ansi_yellow(o), who,
+				g->holders[i].path, g->holders[i].device ? " for " : "",
+				g->holders[i].device ? g->holders[i].device : "", ansi_reset(o));
+		}
 	} else if (streq(g->holders_state, "unknown"))
 		fprintf(f, "  %sholders unknown: %s%s\n", ansi_yellow(o), g->holders_note,
 			ansi_reset(o));
@@ -451,6 +468,15 @@ void status_print_text(const struct host *h, const struct selection *s,
 			kernel_iommu_parameter());
 	for (size_t i = 0; s->notes && s->notes[i]; i++)
 		fprintf(f, "%s%s%s\n", ansi_yellow(o), s->notes[i], ansi_reset(o));
+	for (size_t i = 0; i < h->n_unattributed; i++) {
+		_cleanup_free_ char *who = holder_describe(&h->unattributed[i]);
+		fprintf(f,
+			"%s%s has a VFIO device %s (%s) that this kernel does not tie to a "
+			"group: changes to VFIO groups ask the kernel first%s\n",
+			ansi_yellow(o), who,
+			streq(h->unattributed[i].via, "mapping") ? "mapped" : "open",
+			h->unattributed[i].path, ansi_reset(o));
+	}
 
 	for (size_t i = 0; i < s->n_groups; i++)
 		for (size_t j = 0; j < s->groups[i]->n_devices; j++)

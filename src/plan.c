@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "kernel.h"
+#include "holder-name.h"
 #include "plan.h"
 #include "policy.h"
 #include "scan.h"
@@ -158,17 +159,36 @@ static char *dupn(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static char *holders_text(const struct group *g)
+static char *holders_text(const struct host *h, const struct group *g)
 {
 	char *s = xstrdup("");
 
 	for (size_t i = 0; i < g->n_holders; i++) {
-		char *t = xasprintf("%s%spid %d (%s)", s, i ? ", " : "", g->holders[i].pid,
-				    g->holders[i].command);
+		_cleanup_free_ char *who = NULL;
+		char *t;
+		/* One process may hold the group through several descriptors. */
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= g->holders[k].pid == g->holders[i].pid;
+		if (seen)
+			continue;
+		who = holder_describe(&g->holders[i]);
+		t = xasprintf("%s%s%s", s, *s ? ", " : "", who);
 		free(s);
 		s = t;
 	}
-	if (!g->n_holders) {
+	if (!g->n_holders && h->n_unattributed > 0) {
+		/* The kernel said EBUSY; these are the only VFIO users in sight. */
+		for (size_t i = 0; i < h->n_unattributed; i++) {
+			_cleanup_free_ char *who = holder_describe(&h->unattributed[i]);
+			char *t = xasprintf("%s%s%s", s, i ? " or " : "", who);
+			free(s);
+			s = t;
+		}
+		char *t = xasprintf("%s (a VFIO device this kernel does not tie to a group)", s);
+		free(s);
+		s = t;
+	} else if (!g->n_holders) {
 		free(s);
 		s = xstrdup("a process devown cannot see");
 	}
@@ -196,7 +216,7 @@ static void check_held(struct host *h, struct plan *p, struct item *it, const ch
 
 	if (!group_held(g))
 		return;
-	holders = holders_text(g);
+	holders = holders_text(h, g);
 	w = who(d);
 	if (it->to.driver && !driver_is_dma_managed(it->to.driver)) {
 		if (h->kernel.dma_ownership_checks)
@@ -279,7 +299,7 @@ static void check_sriov(struct host *h, struct plan *p, struct item *it, const c
 			continue;
 		g = vf->group >= 0 ? host_find_group(h, vf->group) : NULL;
 		if (group_held(g)) {
-			_cleanup_free_ char *holders = holders_text(g);
+			_cleanup_free_ char *holders = holders_text(h, g);
 			refuse(p, d, "sriov",
 			       xasprintf("refusing to %s %s: its VF %s (group %d) is in use by %s; "
 					 "unbinding %s removes its VFs and would hang until that "

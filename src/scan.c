@@ -436,14 +436,15 @@ void host_done(struct host *h)
 		free(g->type);
 		free(g->devices);
 		free(g->blockers);
-		for (size_t k = 0; k < g->n_holders; k++) {
-			free(g->holders[k].command);
-			free(g->holders[k].path);
-		}
+		for (size_t k = 0; k < g->n_holders; k++)
+			holder_done(&g->holders[k]);
 		free(g->holders);
 		free(g->holders_note);
 	}
 	free(h->groups);
+	for (size_t k = 0; k < h->n_unattributed; k++)
+		holder_done(&h->unattributed[k]);
+	free(h->unattributed);
 	kernel_info_done(&h->kernel);
 	names_free(h->names);
 	modctx_free(h->mods);

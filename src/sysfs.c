@@ -123,6 +123,35 @@ int read_text_at(int dirfd, const char *name, char **ret)
 	return read_text(dirfd, name, ret, true);
 }
 
+int read_whole_at(int dirfd, const char *name, char **ret)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
 int read_root_text(const char *abs, char **ret)
 {
 	_cleanup_free_ char *p = root_path(abs);
