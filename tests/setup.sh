@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs everything devown needs to build, run and be tested on Debian 12 (run as root).
-# With --vm it also prepares the real-kernel suite: QEMU, busybox and the guest kernels.
+# With --vm it also prepares the real-kernel suite: busybox, the clients' root (QEMU, DPDK, by
+# debootstrap) and the guest kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ pkgs=(
 	bash-completion zsh fish
 )
 if [ "$want_vm" = yes ]; then
-	pkgs+=(qemu-system-x86 busybox-static cpio xz-utils zstd dpkg)
+	pkgs+=(debootstrap debian-archive-keyring busybox-static cpio xz-utils zstd dpkg)
 fi
 
 export DEBIAN_FRONTEND=noninteractive

@@ -823,3 +823,4 @@ def evaluate_own(ctx, s, began):
 import scenarios_change  # noqa: E402,F401  (the commands that change ownership)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apply"))
 import vm_apply  # noqa: E402,F401  (apply: configuration, mismatch, the boot path)
+import scenarios_clients  # noqa: E402,F401  (real QEMU and DPDK holding groups)

@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Prerequisites of the vm suite (tests/vm): the Debian packages it runs, then the guest kernels
-# fetched into the cache (${DEVOWN_VM_CACHE:-/var/cache/devown-vm}) so that the test runs
-# themselves need no download. Run as root on Debian 12; .ci/run calls it before meson test.
+# Prerequisites of the vm suite (tests/vm): the Debian packages it runs, then the clients' root
+# (a Debian 13 root made by debootstrap, with the QEMU that runs the guests and the real clients
+# they run: QEMU, DPDK, driverctl) and the guest kernels, fetched into the cache
+# (${DEVOWN_VM_CACHE:-/var/cache/devown-vm}) so that the test runs themselves need no download. Run as root on Debian 12; .ci/run calls it before meson test.
 set -eu
 here=$(dirname "$0")
 
-packages="qemu-system-x86 busybox-static kmod cpio dpkg apt libc-bin pci.ids python3 gcc libc6-dev linux-libc-dev"
+packages="debootstrap debian-archive-keyring busybox-static kmod cpio dpkg apt libc-bin pci.ids python3 gcc libc6-dev linux-libc-dev zstd xz-utils"
 missing=
 for p in $packages; do
 	dpkg-query -W -f='${Status}\n' "$p" 2> /dev/null | grep -q '^install ok installed$' || missing="$missing $p"

@@ -52,7 +52,9 @@ class Kernel:
 # Modules the guest loads, in this order (their dependencies come along). Host drivers first so
 # that every device starts on its usual driver, then VFIO and pci-stub for the scenarios.
 MODULES = [
-    "virtio_pci", "virtio_net", "e1000", "e1000e", "nvme", "crc32c_generic", "ext4",
+    "virtio_pci", "virtio_net", "e1000", "e1000e", "igb", "igbvf", "nvme", "crc32c_generic", "ext4",
+    # The real clients (QEMU, DPDK) come from a Debian root shared read-only over 9p.
+    "9pnet_virtio", "9p",
     "vfio", "vfio_iommu_type1", "vfio-pci", "pci-stub",
 ]
 
@@ -61,12 +63,26 @@ KERNELS = [
     Kernel("6.12", ("newest", r"^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$")),
     # Debian 11's kernel, before the DMA ownership checks: devown must refuse what would crash.
     Kernel("5.10", ("depends", "linux-image-amd64"), suite="bullseye", ownership_checks=False),
+    # Debian unstable's newest: split packages, vmlinuz under /usr/lib/modules/VER/.
+    # crc32c is library code there, no module of its own.
+    Kernel("sid", ("depends", "linux-image-amd64"), suite="sid",
+           modules=[m for m in MODULES if m != "crc32c_generic"]),
 ]
 
 # Bump when the prepared layout in the cache changes, so old entries are rebuilt.
 PREP_VERSION = 1
 CACHE = os.environ.get("DEVOWN_VM_CACHE", "/var/cache/devown-vm")
-QEMU = os.environ.get("DEVOWN_VM_QEMU", "qemu-system-x86_64")
+# The real clients: a Debian root (debootstrap, minbase) with QEMU, DPDK and the peers devown is
+# compared with. It serves twice: its QEMU (8+ emulates the SR-IOV NIC igb, Debian 12's 7.2 does
+# not) runs the guests here, through its own dynamic loader; and the guest mounts it read-only
+# over 9p, takes its user space (loader, libraries, QEMU's firmware) from it and runs its QEMU,
+# dpdk-testpmd, dpdk-devbind.py and driverctl as an administrator would.
+CLIENT_SUITE = "trixie"
+CLIENT_PACKAGES = ["qemu-system-x86", "dpdk", "dpdk-dev", "driverctl", "util-linux", "kmod",
+                   # what devown and vfio-hold link, run from this root in the guest
+                   "libjson-c5", "libkmod2", "libpci3", "libudev1"]
+CLIENTS = os.path.join(CACHE, "clients-" + CLIENT_SUITE, "root")
+QEMU = os.environ.get("DEVOWN_VM_QEMU")  # another QEMU (8.0 or later) for the guests
 IN_CI = os.environ.get("CI", "") not in ("", "0", "false", "False")
 
 
@@ -191,41 +207,70 @@ def strip_ko_suffix(path):
     return re.sub(r"\.(xz|gz|zst)$", "", path)
 
 
-def prepare_kernel(kernel, opts, pkg, version, entry_dir):
-    """Fill entry_dir (atomically) with vmlinuz and a module tree of MODULES and their
-    dependencies, decompressed, indexed by depmod."""
+def download_deb(opts, pkg, version):
+    """The cached .deb of pkg=version, downloaded once."""
     debs = os.path.join(CACHE, "debs")
     os.makedirs(debs, exist_ok=True)
     deb = os.path.join(debs, "%s_%s_amd64.deb" % (pkg, version.replace(":", "%3a")))
-    if not os.path.exists(deb):
-        log("vm: downloading %s %s" % (pkg, version))
-        dl = tempfile.mkdtemp(prefix="dl-", dir=CACHE)
-        try:
-            os.chmod(dl, 0o755)
-            try:  # apt drops privileges to _apt for downloads; let it write here
-                shutil.chown(dl, user="_apt")
-            except (LookupError, PermissionError, OSError):
-                pass
-            r = run(["apt-get"] + opts + ["download", "%s=%s" % (pkg, version)], cwd=dl)
-            got = [f for f in os.listdir(dl) if f.endswith(".deb")]
-            if r.returncode != 0 or not got:
-                raise Unavailable("apt-get download %s failed: %s" % (pkg, last_line(r.stderr)))
-            shutil.move(os.path.join(dl, got[0]), deb)
-        finally:
-            shutil.rmtree(dl, ignore_errors=True)
+    if os.path.exists(deb):
+        return deb
+    log("vm: downloading %s %s" % (pkg, version))
+    dl = tempfile.mkdtemp(prefix="dl-", dir=CACHE)
+    try:
+        os.chmod(dl, 0o755)
+        try:  # apt drops privileges to _apt for downloads; let it write here
+            shutil.chown(dl, user="_apt")
+        except (LookupError, PermissionError, OSError):
+            pass
+        r = run(["apt-get"] + opts + ["download", "%s=%s" % (pkg, version)], cwd=dl)
+        got = [f for f in os.listdir(dl) if f.endswith(".deb")]
+        if r.returncode != 0 or not got:
+            raise Unavailable("apt-get download %s failed: %s" % (pkg, last_line(r.stderr)))
+        shutil.move(os.path.join(dl, got[0]), deb)
+    finally:
+        shutil.rmtree(dl, ignore_errors=True)
+    return deb
+
+
+def kernel_parts(opts, pkg, version):
+    """The packages that hold the kernel: pkg itself, and since Debian split its kernel
+    packages (forky/sid), the linux-binary-VER (vmlinuz), linux-modules-VER and linux-base-VER (modules.builtin and the other indexes) it depends on."""
+    r = run(["apt-cache"] + opts + ["show", "%s=%s" % (pkg, version)])
+    deps = re.search(r"^Depends:(.*)$", r.stdout, re.M)
+    parts = [pkg]
+    for name in re.findall(r"(linux-(?:binary|modules|base)-[^\s,(]+)", deps.group(1) if deps else ""):
+        if name not in parts:
+            parts.append(name)
+    return parts
+
+
+def prepare_kernel(kernel, opts, pkg, version, entry_dir):
+    """Fill entry_dir (atomically) with vmlinuz and a module tree of MODULES and their
+    dependencies, decompressed, indexed by depmod."""
+    debs = [download_deb(opts, p, version) for p in kernel_parts(opts, pkg, version)]
+    deb = debs[0]
 
     log("vm: preparing %s" % os.path.basename(entry_dir))
     work = tempfile.mkdtemp(prefix="prep-", dir=CACHE)
     try:
         full = os.path.join(work, "full")
-        r = run(["dpkg-deb", "-x", deb, full])
-        if r.returncode != 0:
-            raise RuntimeError("dpkg-deb -x %s: %s" % (deb, r.stderr))
+        for d in debs:
+            r = run(["dpkg-deb", "-x", d, full])
+            if r.returncode != 0:
+                raise RuntimeError("dpkg-deb -x %s: %s" % (d, r.stderr))
+        # Newer packages install under /usr/lib/modules; depmod -b and modprobe -d want
+        # BASE/lib/modules.
+        if not os.path.isdir(os.path.join(full, "lib", "modules")) and \
+                os.path.isdir(os.path.join(full, "usr", "lib", "modules")):
+            os.makedirs(os.path.join(full, "lib"), exist_ok=True)
+            os.rename(os.path.join(full, "usr", "lib", "modules"), os.path.join(full, "lib", "modules"))
         releases = os.listdir(os.path.join(full, "lib", "modules"))
         if len(releases) != 1:
             raise RuntimeError("%s: expected one module tree, found %s" % (deb, releases))
         release = releases[0]
         vmlinuz = os.path.join(full, "boot", "vmlinuz-" + release)
+        if not os.path.exists(vmlinuz):
+            vmlinuz = os.path.join(full, "lib", "modules", release, "vmlinuz")
         r = run([tool("depmod"), "-b", full, release])
         if r.returncode != 0:
             raise RuntimeError("depmod on %s: %s" % (deb, r.stderr))
@@ -264,7 +309,7 @@ def prepare_kernel(kernel, opts, pkg, version, entry_dir):
             raise RuntimeError("depmod on the copy: %s" % r.stderr)
         shutil.copy(vmlinuz, os.path.join(out, "vmlinuz"))
         meta = {"key": kernel.name, "package": pkg, "version": version, "release": release,
-                "deb": deb, "load": load, "stamp": stamp(kernel)}
+                "deb": deb, "debs": debs, "load": load, "stamp": stamp(kernel)}
         with open(os.path.join(out, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)
         if os.path.exists(entry_dir):
@@ -296,10 +341,10 @@ def prune(kernel, keep_dir):
             continue
         meta = read_meta(d)
         if meta and meta.get("key") == kernel.name:
-            if meta.get("deb") != keep.get("deb"):
+            for deb in set(meta.get("debs") or [meta.get("deb")]) - set(keep.get("debs") or [keep.get("deb")]):
                 try:
-                    os.unlink(meta["deb"])
-                except OSError:
+                    os.unlink(deb)
+                except (OSError, TypeError):
                     pass
             shutil.rmtree(d, ignore_errors=True)
 
@@ -335,6 +380,62 @@ def fetch_kernel(kernel):
         return entry
 
 
+# ---- the clients' root ---------------------------------------------------------------------
+
+def clients_stamp():
+    return hashlib.sha256(json.dumps([CLIENT_SUITE, CLIENT_PACKAGES]).encode()).hexdigest()[:16]
+
+
+def fetch_clients():
+    """CLIENTS, made by debootstrap once (about 800 MB, two minutes) and kept in the cache."""
+    stamp_file = os.path.join(CLIENTS, ".devown-stamp")
+    try:
+        if open(stamp_file).read().strip() == clients_stamp():
+            return CLIENTS
+    except OSError:
+        pass
+    if not shutil.which(tool("debootstrap")):
+        raise Unavailable("debootstrap not found (apt-get install debootstrap, or run tests/vm/setup.sh)")
+    base = os.path.dirname(CLIENTS)
+    os.makedirs(base, exist_ok=True)
+    with open(os.path.join(base, ".lock"), "w") as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+        try:
+            if open(stamp_file).read().strip() == clients_stamp():
+                return CLIENTS
+        except OSError:
+            pass
+        log("vm: making the clients' root (debootstrap %s: %s)" % (CLIENT_SUITE, ", ".join(CLIENT_PACKAGES)))
+        work = tempfile.mkdtemp(prefix="root-", dir=base)
+        try:
+            r = run([tool("debootstrap"), "--variant=minbase", "--include=" + ",".join(CLIENT_PACKAGES),
+                     CLIENT_SUITE, work, machine_mirror()])
+            if r.returncode != 0:
+                raise Unavailable("debootstrap %s failed: %s" % (CLIENT_SUITE, last_line(r.stdout + r.stderr)))
+            # Downloaded packages are of no further use; the guest reads this root over 9p.
+            shutil.rmtree(os.path.join(work, "var", "cache", "apt", "archives"), ignore_errors=True)
+            with open(os.path.join(work, ".devown-stamp"), "w") as f:
+                f.write(clients_stamp() + "\n")
+            if os.path.exists(CLIENTS):
+                shutil.rmtree(CLIENTS)
+            os.rename(work, CLIENTS)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return CLIENTS
+
+
+def qemu_prefix():
+    """The command that runs the guests' QEMU: DEVOWN_VM_QEMU, or the clients' QEMU through the
+    clients' own dynamic loader (nothing of it is installed on this machine)."""
+    if QEMU:
+        return [QEMU]
+    lib = ":".join(os.path.join(CLIENTS, d) for d in ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"))
+    return ["env", "QEMU_MODULE_DIR=" + os.path.join(CLIENTS, "usr/lib/x86_64-linux-gnu/qemu"),
+            os.path.join(CLIENTS, "usr/lib64/ld-linux-x86-64.so.2"), "--library-path", lib,
+            os.path.join(CLIENTS, "usr/bin/qemu-system-x86_64"),
+            "-L", os.path.join(CLIENTS, "usr/share/qemu"), "-L", os.path.join(CLIENTS, "usr/share/seabios")]
+
+
 # ---- initramfs ---------------------------------------------------------------------------
 
 def ldd(path):
@@ -368,8 +469,8 @@ def build_initramfs(args, kernel, entry, stage, out):
     install(busybox, stage, "/bin/busybox", 0o755)
     install(args.devown, stage, "/usr/bin/devown", 0o755)
     install(args.helper, stage, "/usr/bin/vfio-hold", 0o755)
-    for lib in sorted(set(ldd(args.devown) + ldd(args.helper) + ldd(busybox))):
-        install(lib, stage, lib, 0o755)
+    # No libraries: the guest's /init links /lib, /lib64 and /usr/lib to the clients' root
+    # (9p), whose newer glibc and same-soname libraries run what was built here.
     # The path libpci and devown look in; Debian ships it as a symlink to a versioned file.
     install("/usr/share/misc/pci.ids", stage, "/usr/share/misc/pci.ids", 0o644)
     shutil.copytree(os.path.join(entry, "root", "lib", "modules"), os.path.join(stage, "lib", "modules"))
@@ -412,8 +513,9 @@ def qemu_command(entry, initramfs, wd, run_id, extra_append=()):
         "console=ttyS0", "panic=-1", "intel_iommu=on", "quiet", "loglevel=4",
         "devown.run=" + run_id,
     ] + list(extra_append))
-    return [
-        QEMU, "-machine", "q35", "-accel", "tcg", "-m", "1024", "-smp", "1",
+    return qemu_prefix() + [
+        # -cpu max: DPDK needs SSE4.2.
+        "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1",
         "-nodefaults", "-no-user-config", "-no-reboot", "-display", "none", "-vga", "std",
         # Native PCIe hotplug only: ACPI hotplug slots on pcie.0 would clash by name with the
         # slots of the PCIe-to-PCI bridge's SHPC ("pci_hp_register failed with error -16").
@@ -445,6 +547,11 @@ def qemu_command(entry, initramfs, wd, run_id, extra_append=()):
         "-device", "nvme,bus=rp5,id=nvme0,serial=devown0",
         "-device", "nvme-ns,bus=nvme0,drive=ns1,nsid=1",
         "-device", "nvme-ns,bus=nvme0,drive=ns2,nsid=2",
+        # An SR-IOV NIC (82576): the PF on igb, up to 7 VFs, each in a group of its own.
+        "-device", "pcie-root-port,id=rp6,chassis=6,slot=16",
+        "-device", "igb,bus=rp6,mac=52:54:00:0d:00:07",
+        # The clients' root, read-only, for the guest's user space and the real clients.
+        "-virtfs", "local,path=%s,mount_tag=clients,security_model=none,readonly=on" % CLIENTS,
     ]
 
 
@@ -507,7 +614,7 @@ def tail(path, n=40):
 
 
 def check_prerequisites():
-    need = {QEMU: "qemu-system-x86", "cpio": "cpio", "depmod": "kmod",
+    need = {"cpio": "cpio", "depmod": "kmod", "debootstrap": "debootstrap",
             "modprobe": "kmod", "busybox": "busybox-static", "dpkg-deb": "dpkg",
             "apt-get": "apt", "ldd": "libc-bin"}
     for name, pkg in need.items():
@@ -545,7 +652,9 @@ def main():
 
     try:
         check_prerequisites()
+        clients = fetch_clients()
         if args.fetch_only:
+            log("vm: clients' root ready: %s" % clients)
             for k in kernels:
                 e = fetch_kernel(k)
                 log("vm: kernel %s ready: %s" % (k.name, e))

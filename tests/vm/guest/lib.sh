@@ -157,3 +157,48 @@ give_back() {
 	fi
 	[ "$2" = - ] || echo "$1" > "/sys/bus/pci/drivers/$2/bind"
 }
+
+# ---- the real clients (the clients' root, mounted at /clients by /init) ----
+
+# The clients' QEMU, run plainly in the guest's own root and mount namespace ("$QEMU" ARGS &:
+# a variable, not a function, so that $! is QEMU itself).
+QEMU=/clients/usr/bin/qemu-system-x86_64
+
+# QEMU_VM: the options of a VM that only holds its devices (-S: its CPU never starts).
+QEMU_VM="-machine q35 -accel tcg -m 64 -nodefaults -no-user-config -display none -monitor none -serial none -S"
+
+# vm_started STEP LOG PID: wait until the QEMU writing LOG (pid PID) has opened its devices, which
+# it does before it would start the CPU; record STEP.qemu (its output). 1 when it died.
+vm_started() {
+	_i=0
+	while [ $_i -lt 450 ]; do
+		kill -0 "$3" 2> /dev/null || break
+		ls -l "/proc/$3/fd" 2> /dev/null | grep -q -e vfio -e 'anon_inode:\[vfio' && { sleep 1; rec "$1.qemu" "$2"; return 0; }
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	rec "$1.qemu" "$2"
+	return 1
+}
+
+# stop_pid PID: SIGTERM, then wait until it is gone (SIGKILL after 10 s).
+stop_pid() {
+	kill "$1" 2> /dev/null
+	_i=0
+	while kill -0 "$1" 2> /dev/null && [ $_i -lt 50 ]; do sleep 0.2; _i=$((_i + 1)); done
+	kill -9 "$1" 2> /dev/null
+	wait "$1" 2> /dev/null
+	return 0
+}
+
+# in_chroot_setup / in_chroot_teardown: /dev, /proc and /sys of the guest inside /clients, the
+# way a chroot (or a container runtime with a bind-mounted /dev) has them.
+in_chroot_setup() {
+	mount --bind /dev /clients/dev && mount -t proc proc /clients/proc &&
+		mount -t sysfs sysfs /clients/sys && mount -t tmpfs tmpfs /clients/run &&
+		mount -t tmpfs tmpfs /clients/tmp
+}
+in_chroot_teardown() {
+	umount /clients/tmp /clients/run /clients/sys /clients/proc /clients/dev 2> /dev/null
+	return 0
+}
