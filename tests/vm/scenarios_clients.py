@@ -25,6 +25,7 @@ HOLDER_BODY = r'''
     recs qpid "$QPID"
     vm_started client "$T/client.log" "$QPID"
     recs started $?
+    %(ready)s
     run status devown status --json "$DEV"
     run text devown status "$DEV"
     run unbind devown unbind "$DEV"
@@ -42,8 +43,9 @@ HOLDER_BODY = r'''
 
 
 def holder_scenario(name, start, stop="stop_pid \"$QPID\"", setup="", teardown="", dev="$LONE",
-                    timeout=240):
-    guest = PRELUDE + "\n    DEV=" + dev + "\n" + setup + HOLDER_BODY % {"start": start, "stop": stop} + teardown
+                    ready=":", timeout=240):
+    guest = PRELUDE + "\n    DEV=" + dev + "\n" + setup + \
+        HOLDER_BODY % {"start": start, "stop": stop, "ready": ready} + teardown
     return scenario(name, guest=guest, timeout=timeout)
 
 
@@ -139,7 +141,9 @@ TESTPMD = r'''in_chroot_setup
     QPID=$!'''
 
 
-@holder_scenario("holder-dpdk-testpmd", start=TESTPMD, stop='kill -INT "$QPID"; stop_pid "$QPID"',
+# testpmd prints the port with its MAC once the PMD has probed the device and set it up.
+@holder_scenario("holder-dpdk-testpmd", start=TESTPMD,
+                 ready='wait_for 90 grep -q "^Port 0: " "$T/client.log"', stop='kill -INT "$QPID"; stop_pid "$QPID"',
                  teardown="    in_chroot_teardown\n", timeout=300)
 def _(t):
     log = t.text("client.end") or ""
