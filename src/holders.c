@@ -21,6 +21,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -155,6 +156,7 @@ static int node_group(struct host *h, const char *target)
 struct mnt {
 	int id;
 	char *point;
+	size_t point_len;
 	bool devfs; /* devtmpfs, or a tmpfs mounted as a /dev */
 };
 
@@ -232,6 +234,7 @@ static void mnttab_load(struct mnttab *t, int procfd, const char *pid)
 		t->m[t->n++] = (struct mnt){
 			.id = id,
 			.point = point,
+			.point_len = strlen(point),
 			.devfs = streq(fstype, "devtmpfs") ||
 				 (streq(fstype, "tmpfs") && is_dev_point(point)),
 		};
@@ -275,6 +278,18 @@ static const struct mnt *mnt_by_path(const struct mnttab *t, const char *path)
 	return best;
 }
 
+/* Whether path lies below some device filesystem's mount point at all. */
+static bool under_devfs(const struct mnttab *t, const char *path)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		size_t n = t->m[i].point_len;
+		if (t->m[i].devfs && strncmp(path, t->m[i].point, n) == 0 &&
+		    (path[n] == '/' || path[n] == '\0' || n == 1))
+			return true;
+	}
+	return false;
+}
+
 /* ---- the pass ---- */
 
 /* A device node somebody may hold, in two sorted indexes: by device number and by path. */
@@ -303,6 +318,14 @@ struct pass {
 	struct mnttab self;	/* devown's own mount namespace */
 	struct mnttab *foreign; /* other namespaces, loaded from their first process */
 	size_t n_foreign;
+	/* What this pass found, merged into the host by merge_found(): passes run on several
+	 * threads, each over a share of the processes. */
+	struct found {
+		int group; /* -1: a VFIO user not tied to a group */
+		struct holder h;
+	} *found;
+	size_t n_found;
+	size_t unreadable;
 	/* Per process, while it is scanned. */
 	int pid;
 	char *comm;
@@ -402,15 +425,50 @@ static void add_holder(struct holder **list, size_t *n, int pid, const char *com
 	};
 }
 
+static void add_found(struct pass *p, int gno, const char *path, const char *via,
+		      const char *device)
+{
+	for (size_t i = 0; i < p->n_found; i++) {
+		const struct holder *x = &p->found[i].h;
+		if (p->found[i].group == gno && x->pid == p->pid && streq(x->via, via) &&
+		    streq_ptr(x->path, path) && streq_ptr(x->device, device))
+			return;
+	}
+	p->found = xrealloc(p->found, (p->n_found + 1) * sizeof(struct found));
+	p->found[p->n_found++] = (struct found){
+		.group = gno,
+		.h = { .pid = p->pid,
+		       .command = xstrdup(p->comm),
+		       .path = xstrdup(path),
+		       .via = via,
+		       .device = device ? xstrdup(device) : NULL },
+	};
+}
+
 static void hold_group(struct pass *p, int gno, const char *path, const char *via,
 		       const char *device)
 {
-	struct group *g = gno >= 0 ? host_find_group(p->h, gno) : NULL;
-
-	if (!g)
+	if (gno < 0 || !host_find_group(p->h, gno))
 		return;
-	add_holder(&g->holders, &g->n_holders, p->pid, p->comm, path, via, device);
+	add_found(p, gno, path, via, device);
 	p->holds = true;
+}
+
+/* Hands what a pass found to the host: holders to their groups, the rest to unattributed. */
+static void merge_found(struct pass *p)
+{
+	for (size_t i = 0; i < p->n_found; i++) {
+		struct holder *x = &p->found[i].h;
+		struct group *g = p->found[i].group >= 0 ? host_find_group(p->h, p->found[i].group)
+							 : NULL;
+		add_holder(g ? &g->holders : &p->h->unattributed,
+			   g ? &g->n_holders : &p->h->n_unattributed, x->pid, x->command, x->path,
+			   x->via, x->device);
+		holder_done(x);
+	}
+	free(p->found);
+	p->found = NULL;
+	p->n_found = 0;
 }
 
 static void add_hit(struct pass *p, const struct watch *w)
@@ -487,7 +545,11 @@ static void check_path_fd(struct pass *p, int procfd, int fddir, const char *pid
 	if (!t)
 		return;
 	if (self) {
-		/* In devown's own namespace the text is a path of ours: a cheap first cut. */
+		/* In devown's own namespace the text is a path of ours: a cheap first cut, and
+		 * most descriptors (files, under no device filesystem at all) stop at its first
+		 * half. */
+		if (!under_devfs(t, target))
+			return;
 		m = mnt_by_path(t, target);
 		if (!m || !m->devfs || virtual_node(target))
 			return;
@@ -605,8 +667,7 @@ static int scan_process(struct pass *p, int procfd, const char *pid)
 		add_hit(p, w);
 	}
 	if (p->loose_devices && !p->holds)
-		add_holder(&p->h->unattributed, &p->h->n_unattributed, p->pid, p->comm,
-			   "anon_inode:[vfio-device]", "device", NULL);
+		add_found(p, -1, "anon_inode:[vfio-device]", "device", NULL);
 	return 0;
 }
 
@@ -645,19 +706,28 @@ static void report_hits(struct pass *p)
 	}
 }
 
-static void pass_done(struct pass *p)
+/* Frees what a pass owns alone (a worker's share); pass_done() also what the workers shared. */
+static void pass_worker_done(struct pass *p)
 {
-	free(p->by_dev);
-	free(p->by_path);
 	for (size_t i = 0; i < p->n_hits; i++)
 		free(p->hits[i].comm);
 	free(p->hits);
-	free(p->vnodes);
-	mnttab_done(&p->self);
 	for (size_t i = 0; i < p->n_foreign; i++)
 		mnttab_done(&p->foreign[i]);
 	free(p->foreign);
 	free(p->comm);
+	for (size_t i = 0; i < p->n_found; i++)
+		holder_done(&p->found[i].h);
+	free(p->found);
+}
+
+static void pass_done(struct pass *p)
+{
+	pass_worker_done(p);
+	free(p->by_dev);
+	free(p->by_path);
+	free(p->vnodes);
+	mnttab_done(&p->self);
 }
 
 /* Looks for mappings of VFIO device regions in processes that hold no group: a program may
@@ -756,12 +826,91 @@ static bool is_pid(const char *s)
 	return strchr("123456789", s[0]) && strspn(s, "0123456789") == strlen(s);
 }
 
+struct worker {
+	struct pass p;
+	int procfd;
+	char **pids;
+	size_t from, to;
+	pthread_t thread;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	for (size_t i = w->from; i < w->to; i++) {
+		free(w->p.comm);
+		w->p.comm = NULL;
+		w->p.holds = false;
+		w->p.loose_devices = 0;
+		if (scan_process(&w->p, w->procfd, w->pids[i]) == -EACCES)
+			w->p.unreadable++;
+	}
+	return NULL;
+}
+
+/* Below this many processes one thread is quicker than starting more. */
+#define PROCS_PER_THREAD 256
+#define MAX_THREADS	 4
+
+/* Runs scan_process() over every pid, on up to MAX_THREADS threads (the work is system calls:
+ * a readlink per descriptor, which a second CPU halves), and merges their findings into p and
+ * the host. Thread k takes the k-th share of the pids, so the merged order is /proc's order. */
+static void scan_all(struct pass *p, int procfd, char **pids)
+{
+	size_t n = strv_length(pids), nthreads = 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct worker w[MAX_THREADS];
+
+	if (cpus > 1)
+		nthreads = n / PROCS_PER_THREAD;
+	if (nthreads > (size_t)cpus)
+		nthreads = (size_t)cpus;
+	if (nthreads > MAX_THREADS)
+		nthreads = MAX_THREADS;
+	if (nthreads < 1)
+		nthreads = 1;
+	for (size_t k = 0; k < nthreads; k++) {
+		w[k] = (struct worker){ .p = *p, .procfd = procfd, .pids = pids };
+		w[k].p.hits = NULL, w[k].p.n_hits = 0;
+		w[k].p.foreign = NULL, w[k].p.n_foreign = 0;
+		w[k].p.found = NULL, w[k].p.n_found = 0;
+		w[k].p.comm = NULL, w[k].p.unreadable = 0;
+		w[k].from = n * k / nthreads;
+		w[k].to = n * (k + 1) / nthreads;
+	}
+	for (size_t k = 1; k < nthreads; k++)
+		if (pthread_create(&w[k].thread, NULL, work, &w[k]) != 0) {
+			/* No thread: this one does that share too. */
+			w[0].to = w[k].to;
+			for (size_t j = k; j < nthreads; j++)
+				w[j].from = w[j].to = 0;
+			nthreads = k;
+			break;
+		}
+	work(&w[0]);
+	for (size_t k = 1; k < nthreads; k++)
+		pthread_join(w[k].thread, NULL);
+	for (size_t k = 0; k < nthreads; k++) {
+		merge_found(&w[k].p);
+		p->hits = xrealloc(p->hits, (p->n_hits + w[k].p.n_hits + 1) * sizeof(struct hit));
+		memcpy(p->hits + p->n_hits, w[k].p.hits, w[k].p.n_hits * sizeof(struct hit));
+		p->n_hits += w[k].p.n_hits;
+		free(w[k].p.hits);
+		w[k].p.hits = NULL;
+		w[k].p.n_hits = 0;
+		p->unreadable += w[k].p.unreadable;
+		pass_worker_done(&w[k].p);
+	}
+}
+
 /* Reads every process's descriptors once; counts the processes that could not be read. */
 static int walk_proc(struct pass *p, size_t *unreadable)
 {
 	_cleanup_free_ char *proc = root_path("/proc");
 	_cleanup_close_ int procfd = -1;
 	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_strv_free_ char **pids = NULL;
 	struct dirent *de;
 	char self[32], ns[64];
 	bool unheld = false;
@@ -787,27 +936,18 @@ static int walk_proc(struct pass *p, size_t *unreadable)
 	if (!d)
 		return -errno;
 	procfd = -1;
-	while ((de = readdir(d))) {
-		if (!is_pid(de->d_name))
-			continue;
-		if (!root_is_fake() && streq(de->d_name, self))
-			continue;
-		free(p->comm);
-		p->comm = NULL;
-		p->holds = false;
-		p->loose_devices = 0;
-		if (scan_process(p, dirfd(d), de->d_name) == -EACCES)
-			(*unreadable)++;
-	}
+	while ((de = readdir(d)))
+		if (is_pid(de->d_name) && (root_is_fake() || !streq(de->d_name, self)))
+			strv_push(&pids, xstrdup(de->d_name));
+	if (pids)
+		scan_all(p, dirfd(d), pids);
+	*unreadable += p->unreadable;
 	for (size_t i = 0; i < p->h->n_groups; i++)
 		if (p->h->groups[i].vfio_bound && p->h->groups[i].n_holders == 0)
 			unheld = true;
-	if (p->vfio && unheld) {
-		rewinddir(d);
-		while ((de = readdir(d)))
-			if (is_pid(de->d_name) && (root_is_fake() || !streq(de->d_name, self)))
-				scan_mappings(p, dirfd(d), de->d_name);
-	}
+	if (p->vfio && unheld)
+		for (size_t i = 0; pids && pids[i]; i++)
+			scan_mappings(p, dirfd(d), pids[i]);
 	for (size_t i = 0; i < p->h->n_groups; i++)
 		for (size_t k = 0; k < p->h->groups[i].n_holders; k++)
 			name_holder(&p->h->groups[i].holders[k], dirfd(d));
