@@ -26,6 +26,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fakeroot import Root  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "..", "schema"))
+import schemalib  # noqa: E402
+
 SYSCONFDIR = os.environ.get("DEVOWN_SYSCONFDIR", "/usr/local/etc")
 FAILURES = []
 
@@ -56,6 +59,10 @@ def devown(exe, root, *args):
     wrapper = shlex.split(os.environ.get("DEVOWN_TEST_WRAPPER", ""))
     p = subprocess.run(wrapper + [exe] + list(args), env=e, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL)
+    if "--json" in args and p.stdout.strip():
+        # What the playbook's expressions read must match schema/devown.schema.json.
+        problems = schemalib.errors(json.loads(p.stdout))
+        eq(problems, [], "devown %s: the JSON matches the schema" % " ".join(args))
     return {"rc": p.returncode, "stdout": p.stdout.rstrip("\n"), "stderr": p.stderr}
 
 
