@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Builds devown warning-free and runs every test suite: unit, fixture and schema (as root and
-# as an unprivileged user), the same under ASan+UBSan and valgrind, docs, the Debian package
-# (package: built, checked by lintian, installed and purged in a fresh Debian 12 root), and the
-# real-kernel suite (vm) in QEMU. The vm suite must run: a skip fails this script unless
-# DEVOWN_SKIP_VM=1.
+# Builds devown warning-free and runs every test suite: unit, fixture, schema (the JSON
+# Schema), docs, ansible (the collection's modules with ansible-core), package (the Debian
+# package: built, checked by lintian, installed and purged in a fresh Debian 12 root) and the
+# real-kernel suite (vm) in QEMU; then unit, fixture, schema and docs as an unprivileged user,
+# and unit and fixture under ASan+UBSan and under valgrind. The vm suite must run: a skip
+# fails this script unless DEVOWN_SKIP_VM=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -28,7 +29,7 @@ else
 fi
 meson compile -C "$build"
 
-step "unit, fixture, schema, docs, package and vm suites"
+step "unit, fixture, schema, docs, ansible, package and vm suites"
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 
 # A skipped real-kernel suite is not a pass.
