@@ -193,8 +193,11 @@ def build(src, tmp):
     """Builds the package from a copy of the tree; returns the .deb and .changes paths."""
     copy = os.path.join(tmp, "devown")
     os.makedirs(copy)
+    top, deb_dir = sorted(os.listdir(src)), sorted(os.listdir(os.path.join(src, "debian")))
     with timed("copy the tree"):
         tar = subprocess.Popen(["tar", "-C", src, "--exclude=./build*", "--exclude=./.git",
+                                "--exclude=./obj-*", "--exclude=./debian/devown",
+                                "--exclude=./debian/.debhelper",
                                 "--exclude=./tests/vm/cache", "--exclude=__pycache__",
                                 "-cf", "-", "."], stdout=subprocess.PIPE)
         sh(["tar", "-C", copy, "-xf", "-"], stdin=tar.stdout)
@@ -214,9 +217,8 @@ def build(src, tmp):
     deb = os.path.join(tmp, "devown_%s_%s.deb" % (version, arch))
     changes = os.path.join(tmp, "devown_%s_%s.changes" % (version, arch))
     check(os.path.exists(deb), "%s was built (%s)" % (os.path.basename(deb), os.listdir(tmp)))
-    check(not os.path.exists(os.path.join(src, "debian", "devown")) and
-          not os.path.exists(os.path.join(src, "obj-x86_64-linux-gnu")),
-          "the source tree was not touched")
+    check(sorted(os.listdir(src)) == top and sorted(os.listdir(os.path.join(src, "debian"))) == deb_dir,
+          "the source tree was not touched (%s)" % sorted(set(os.listdir(src)) ^ set(top)))
     return (deb if os.path.exists(deb) else None), changes
 
 

@@ -106,13 +106,15 @@ def run(module, argv):
         result["mismatches"] = report["mismatches"]
     if module._diff:
         result["diff"] = diff_of(report)
+    # Changed exactly when devown changed a device, failed or not: apply exits 3 for an entry
+    # whose place holds another device after applying the rest.
+    if module.check_mode:
+        result["changed"] = report.get("result") == "would-change"
+    else:
+        result["changed"] = bool(report.get("changed"))
     if rc == 3:
         module.fail_json(msg=refusal_message(report, err), **result)
     if rc != 0:
         module.fail_json(msg="%s: %s" % (EXIT_MEANING.get(rc, "devown exited %d" % rc),
                                          report.get("error") or first_line(err)), **result)
-    if module.check_mode:
-        result["changed"] = report.get("result") == "would-change"
-    else:
-        result["changed"] = bool(report.get("changed"))
     module.exit_json(**result)
