@@ -219,6 +219,10 @@ def case_playbooks(a, exe, tmp):
     partial = os.path.join(tmp, "partial.conf")
     with open(partial, "w") as f:
         f.write("[device g]\naddress=%s\ndriver=vfio\n" % GPU)
+    mismatch = os.path.join(tmp, "mismatch.conf")
+    with open(mismatch, "w") as f:
+        f.write("[device m]\naddress=%s\nvendor=10de\ndriver=vfio\n\n"
+                "[device g]\nvendor=10de\ndevice=1eb8\ndriver=vfio\ngroup=yes\n" % NIC)
     bad = os.path.join(tmp, "bad.conf")
     with open(bad, "w") as f:
         f.write("[device x]\nvendr=8086\ndriver=vfio\n")
@@ -239,6 +243,8 @@ def case_playbooks(a, exe, tmp):
         {"name": "restore all", "devown.devown.device": dev(target=[], state="restored")},
         {"name": "apply partial", "ignore_errors": True,
          "devown.devown.apply": {"executable": "{{ devown }}", "files": [partial]}},
+        {"name": "apply mismatch", "ignore_errors": True,
+         "devown.devown.apply": {"executable": "{{ devown }}", "files": [mismatch]}},
         {"name": "apply bad", "ignore_errors": True,
          "devown.devown.apply": {"executable": "{{ devown }}", "files": [bad]}},
         {"name": "bind unknown target", "ignore_errors": True,
@@ -278,6 +284,13 @@ def case_playbooks(a, exe, tmp):
     eq((x.get("failed"), x.get("rules")), (True, ["partial-group"]), "check mode: apply refused")
     check("refusing" in (x.get("msg") or "") and "partial-group" in (x.get("msg") or ""),
           "apply's refusal message: %r" % x.get("msg"))
+    # A device that no longer matches its entry fails the task (exit 3), while the rest would
+    # still be applied: changed, too.
+    x = r.get("apply mismatch") or {}
+    eq((x.get("failed"), x.get("changed"), x.get("rc"), x.get("result")),
+       (True, True, 3, "would-change"), "check mode: apply with a mismatch")
+    check("entry 'm'" in (x.get("msg") or "") and "%s holds vendor=8086" % NIC in (x.get("msg") or ""),
+          "the mismatch's message: %r" % x.get("msg"))
     x = r.get("apply bad") or {}
     eq((x.get("failed"), x.get("rc")), (True, 2), "a configuration error fails the task")
     check("unknown key 'vendr'" in (x.get("msg") or ""), "with devown's message: %r" % x.get("msg"))
@@ -285,9 +298,10 @@ def case_playbooks(a, exe, tmp):
     eq((x.get("failed"), x.get("rc")), (True, 2), "an unknown target fails the task")
     check("0000:99:00.0" in (x.get("msg") or ""), "naming it: %r" % x.get("msg"))
     m = re.search(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+).*failed=(\d+).*ignored=(\d+)", out)
-    # changed: the four module tasks that would change, and the task writing the results.
-    eq(m and tuple(int(v) for v in m.groups()[1:]), (5, 0, 4),
-       "check mode: PLAY RECAP changed=5 failed=0 ignored=4")
+    # changed: the four module tasks that would change, the mismatch (failed but changed), and
+    # the task writing the results.
+    eq(m and tuple(int(v) for v in m.groups()[1:]), (6, 0, 5),
+       "check mode: PLAY RECAP changed=6 failed=0 ignored=5")
     eq(snapshot(fresh), before, "check mode wrote nothing to the tree")
 
     # 2. A refusal without ignore_errors fails the play, and says why.

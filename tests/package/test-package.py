@@ -342,6 +342,11 @@ def in_root(tarball, deb, tmp):
 
         p = chroot(root, "devown", "apply", "--dry-run", "/etc/devown/example.conf.sample")
         check(p.returncode == 0, "the example configuration parses: %s" % p.stderr.strip())
+        # The package creates /etc/devown, so the udev rule now runs for every PCI device
+        # that appears: with no *.conf there, apply --device must do nothing and succeed.
+        p = chroot(root, "devown", "apply", "--device", "0000:00:00.0")
+        check(p.returncode == 0 and p.stderr == "",
+              "apply --device with only the example: exit %d %r" % (p.returncode, p.stderr))
         enabled = glob.glob(os.path.join(root, "etc/systemd/system/*/devown-apply.service"))
         check(enabled == [], "the unit is not enabled: %s" % enabled)
         # The file list sees what the package and devown added (so the purge check below
