@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Builds devown warning-free and runs every test suite: unit, fixture (as root and as an
-# unprivileged user), the same under ASan+UBSan and valgrind, and the real-kernel suite (vm)
-# in QEMU. The vm suite must run: a skip fails this script unless DEVOWN_SKIP_VM=1.
+# Builds devown warning-free and runs every test suite: unit, fixture, schema (the JSON
+# Schema), docs, ansible (the collection's modules with ansible-core), package (the Debian
+# package: built, checked by lintian, installed and purged in a fresh Debian 12 root) and the
+# real-kernel suite (vm) in QEMU; then unit, fixture, schema and docs as an unprivileged user,
+# and unit and fixture under ASan+UBSan and under valgrind. The vm suite must run: a skip
+# fails this script unless DEVOWN_SKIP_VM=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -26,7 +29,7 @@ else
 fi
 meson compile -C "$build"
 
-step "unit, fixture, docs and vm suites"
+step "unit, fixture, schema, docs, ansible, package and vm suites"
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 
 # A skipped real-kernel suite is not a pass.
@@ -53,13 +56,13 @@ PY
 }
 read -r ok fail skip < <(summary "$build/meson-logs/testlog.json")
 
-step "unit and fixture suites as an unprivileged user"
+step "unit, fixture, schema and docs suites as an unprivileged user"
 unpriv=$(mktemp -d /tmp/devown-unpriv.XXXXXX)
 mkdir "$unpriv/src"
 tar -C "$top" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$unpriv/src" -xf -
 chown -R 65534:65534 "$unpriv"
 if setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$unpriv" \
-	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --suite docs --print-errorlogs"; then
+	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --suite schema --suite docs --print-errorlogs"; then
 	read -r o f s < <(summary "$unpriv/src/build-user/meson-logs/testlog.json")
 	ok=$((ok + o)); fail=$((fail + f))
 else

@@ -27,7 +27,9 @@ pkgs=(
 	scdoc groff-base man-db
 	# tests and benchmark
 	python3 valgrind pciutils kmod time util-linux iproute2 jq ansible-core
-	bash-completion zsh fish
+	bash-completion zsh fish python3-jsonschema python3-yaml python3-jinja2
+	# the Debian package (tests/package): build, check, install into a fresh root
+	dpkg-dev debhelper fakeroot lintian debootstrap
 )
 if [ "$want_vm" = yes ]; then
 	pkgs+=(debootstrap debian-archive-keyring busybox-static cpio xz-utils zstd dpkg)

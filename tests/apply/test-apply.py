@@ -22,6 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fakeroot import Root  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "..", "schema"))
+import schemalib  # noqa: E402
+
 SYSCONFDIR = os.environ.get("DEVOWN_SYSCONFDIR", "/usr/local/etc")
 IS_ROOT = os.geteuid() == 0
 FAILURES = []
@@ -50,10 +53,11 @@ class Run:
 
     def json(self):
         try:
-            return json.loads(self.out)
+            doc = json.loads(self.out)
         except ValueError:
             check(False, "stdout is not JSON: %r (stderr %r)" % (self.out[:300], self.err[:300]))
             return {}
+        return doc
 
 
 def devown(root, *args, helper=False):
@@ -66,7 +70,21 @@ def devown(root, *args, helper=False):
                        capture_output=True, text=True, timeout=600)
     if p.returncode == 99:
         check(False, "valgrind reported errors for %s:\n%s" % (" ".join(args), p.stderr))
+    if "--json" in args and not helper and p.stdout.strip():
+        check_schema(p.stdout, "devown " + " ".join(args))
     return Run(p)
+
+
+def check_schema(text, what):
+    """Every JSON document devown prints here must match schema/devown.schema.json (text that
+    is not JSON is for Run.json() to report)."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return
+    problems = schemalib.errors(doc)
+    check(not problems, "%s: the JSON does not match the schema (%s): %s" % (
+        what, schemalib.definition_for(doc), "; ".join(problems[:10])))
 
 
 # What status remembers between runs (devown(8), FILES): derived from pci.ids and kallsyms,
