@@ -54,17 +54,8 @@ static int fail_early(struct change_ctx *c, const char *fmt, ...)
 	return finish(c, &empty, RESULT_FAILED, msg, NULL, EXIT_FAILED);
 }
 
-void change_request_vfio(struct change_request *rq, size_t n)
-{
-	rq->want_vfio = false;
-	for (size_t i = 0; i < n; i++)
-		if (driver_is_vfio(rq->choices[i].driver))
-			rq->want_vfio = true;
-	rq->need_type1 = rq->want_vfio && !sysfs_module_loaded("vfio_iommu_type1");
-}
-
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
-		 const char *driver_arg, const struct cli *cli)
+		 const char *driver_arg, const struct change_options *cli)
 {
 	struct scan_options so = {
 		.names = true, .modules = true, .in_use = true, .holders = true
@@ -141,7 +132,7 @@ static void probe_touched_groups(struct host *h, struct device **devs, size_t n)
 int change_run(struct change_ctx *c, struct change_request *rq, struct device **devs,
 	       const bool *explicit_target, size_t n)
 {
-	const struct cli *cli = c->cli;
+	const struct change_options *cli = c->cli;
 	struct plan plan = { .kind = c->kind };
 	struct txn_outcome out = { 0 };
 	int code;
@@ -160,16 +151,8 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 
 	if (cli->dry_run) {
-		if (!cli->out.json) {
-			printf("Plan for '%s' (dry run, nothing is changed):\n", c->command);
-			report_plan_text(&plan, stdout);
-			report_items_text(&plan, true, stdout);
-			for (size_t i = 0; plan.notes && plan.notes[i]; i++)
-				printf("Note: %s\n", plan.notes[i]);
-			printf(plan_changes(&plan) ? "It would go ahead.\n"
-						   : "Nothing to do: every device is already as "
-						     "asked.\n");
-		}
+		if (!cli->out.json)
+			report_print_dry_run(&plan, c->command);
 		code = finish(c, &plan,
 			      plan_changes(&plan) ? RESULT_WOULD_CHANGE : RESULT_UNCHANGED, NULL,
 			      NULL, EXIT_OK);
@@ -194,10 +177,8 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 
 	if (!plan_changes(&plan)) {
-		if (!cli->out.json) {
-			report_items_text(&plan, false, stdout);
-			printf("Nothing to do.\n");
-		}
+		if (!cli->out.json)
+			report_print_unchanged(&plan);
 		code = finish(c, &plan, RESULT_UNCHANGED, NULL, NULL, EXIT_OK);
 		goto out;
 	}
@@ -208,13 +189,8 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 	txn_execute(&c->host, &c->journal, &plan, c->command, cli->timeout_ms, &out);
 	if (out.exit_code == EXIT_OK) {
-		if (!cli->out.json) {
-			report_items_text(&plan, false, stdout);
-			for (size_t i = 0; i < plan.n_steps; i++)
-				if (plan.steps[i].kind == STEP_CHECK_VIABLE)
-					printf("Group %d is ready for VFIO: /dev/vfio/%d\n",
-					       plan.steps[i].group, plan.steps[i].group);
-		}
+		if (!cli->out.json)
+			report_print_done(&plan);
 		code = finish(c, &plan, RESULT_DONE, NULL, &out, EXIT_OK);
 	} else if (out.exit_code == EXIT_FAILED) {
 		log_error("%s; every change was undone, the host is as it was before", out.error);
@@ -286,12 +262,12 @@ static int restore_nothing(struct change_ctx *c)
 		journal_save(&c->journal);
 	}
 	if (!c->cli->out.json)
-		printf("Nothing to restore: devown has no changed devices on record.\n");
+		report_print_nothing_to_restore();
 	return finish(c, &empty, RESULT_UNCHANGED, NULL, NULL, EXIT_OK);
 }
 
 int change_main(enum change_kind kind, int argc, char **argv, const char *driver_arg,
-		const struct cli *cli)
+		const struct change_options *cli)
 {
 	_cleanup_free_ struct target *targets = NULL;
 	_cleanup_free_ struct device **devs = NULL;
@@ -302,15 +278,15 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		.kind = kind, .group = cli->group, .force = cli->force, .driver_arg = driver_arg
 	};
 	struct change_ctx c;
+	_cleanup_free_ char *err = NULL;
 	size_t n = 0;
 	int code;
 
 	targets = xcalloc((size_t)argc + 1, sizeof(struct target));
 	for (int i = 0; i < argc; i++)
 		if (target_parse(argv[i], &targets[i]) < 0) {
-			log_error("'%s' is neither a PCI address (DOMAIN:BUS:DEV.FN such as "
-				  "0000:03:00.0, or BUS:DEV.FN) nor an IOMMU group number",
-				  argv[i]);
+			_cleanup_free_ char *e = target_parse_error(argv[i]);
+			log_error("%s", e);
 			return EXIT_USAGE;
 		}
 	rq.targets = targets;
@@ -320,7 +296,8 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 	if (code >= 0)
 		goto out;
 	rq.journal = &c.journal;
-	if (plan_select(&c.host, &rq, &devs, &explicit_target, &n) < 0) {
+	if (plan_select(&c.host, &rq, &devs, &explicit_target, &n, &err) < 0) {
+		log_error("%s", err);
 		code = EXIT_USAGE;
 		goto out;
 	}

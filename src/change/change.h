@@ -3,20 +3,18 @@
 
 #include <json-c/json.h>
 
-#include "commands.h"
+#include "driver.h"
 #include "journal.h"
 #include "model.h"
+#include "output.h"
 #include "plan.h"
 
-/* Resolves DRIVER of `devown bind` for one device (cmd-bind.c): "vfio" picks the VFIO variant
- * driver whose vfio_pci: alias matches the device, else vfio-pci; "none" means unbound and
- * parked. Returns 0, or -ENOENT when no registered driver and no module has that name. */
-int bind_resolve_driver(struct host *h, const char *arg, struct device *d,
-			struct driver_choice *ret);
-
-/* Sets rq->want_vfio and rq->need_type1 from the n driver choices of rq (bind, apply): a VFIO
- * driver anywhere means vfio_iommu_type1 must be loaded first. */
-void change_request_vfio(struct change_request *rq, size_t n);
+/* What the command line asks of a change (main.c parses it into struct cli). */
+struct change_options {
+	bool group, dry_run, force;
+	int timeout_ms;
+	struct output_options out;
+};
 
 /* The flow shared by every command that changes devices (bind, unbind, restore, apply):
  *   change_begin: root check (unless dry run), the lock, the journal and its interrupted-run
@@ -26,7 +24,7 @@ void change_request_vfio(struct change_request *rq, size_t n);
  * Both return an exit code; change_begin returns -1 when the caller should go on. */
 struct change_ctx {
 	enum change_kind kind;
-	const struct cli *cli;
+	const struct change_options *cli;
 	char *command; /* "bind 0000:03:00.0 vfio", for the journal, syslog and messages */
 	const char *driver_arg;
 	struct host host;
@@ -40,11 +38,11 @@ struct change_ctx {
 };
 
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
-		 const char *driver_arg, const struct cli *cli);
+		 const char *driver_arg, const struct change_options *cli);
 int change_run(struct change_ctx *c, struct change_request *rq, struct device **devs,
 	       const bool *explicit_target, size_t n);
 void change_end(struct change_ctx *c);
 
 /* bind, unbind and restore: parse targets, then the three steps above. */
 int change_main(enum change_kind kind, int argc, char **argv, const char *driver_arg,
-		const struct cli *cli);
+		const struct change_options *cli);

@@ -10,14 +10,6 @@
 #include "util.h"
 #include "vfio.h"
 
-void txn_outcome_done(struct txn_outcome *o)
-{
-	free(o->error);
-	strv_free(o->differs);
-	strv_free(o->done);
-	memset(o, 0, sizeof(*o));
-}
-
 /* The live state of a device, read fresh from sysfs. */
 struct live {
 	bool exists;

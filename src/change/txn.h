@@ -5,15 +5,6 @@
 #include "model.h"
 #include "plan.h"
 
-struct txn_outcome {
-	int exit_code;	  /* EXIT_OK, EXIT_FAILED (rolled back) or EXIT_UNDO_FAILED */
-	char *error;	  /* what failed, one line; NULL on success */
-	bool rolled_back; /* a failure was undone completely */
-	char **differs;	  /* after a failed undo: one line per device whose state differs */
-	char **done;	  /* one line per device changed, for the report */
-};
-void txn_outcome_done(struct txn_outcome *o);
-
 /* Executes a plan that passed every rule, as one transaction: journals the original state of
  * every device before its first write and marks the transaction in progress; loads modules;
  * checks each device's identity right before acting on it; writes in the plan's order and

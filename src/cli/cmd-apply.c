@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "change.h"
+#include "commands.h"
 #include "devown-config.h"
 #include "report.h"
 #include "util.h"
@@ -55,7 +55,7 @@ static int nothing_to_do(const struct cli *cli, const struct config *conf, const
 		json_print(j);
 		json_object_put(j);
 	} else
-		printf("Nothing to do: %s.\n", why);
+		report_print_nothing_to_do(why);
 	return EXIT_OK;
 }
 
@@ -88,6 +88,7 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	struct apply_state st = { .conf = &conf };
 	struct change_request rq = { .kind = CHANGE_BIND, .force = cli->force };
 	struct change_ctx c;
+	struct change_options opts;
 	char addr[PCI_ADDR_MAX] = "";
 	bool begun = false;
 	size_t n = 0;
@@ -122,7 +123,8 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	}
 
 	command = describe_command(argc, argv, *addr ? addr : NULL);
-	code = change_begin(&c, CHANGE_BIND, command, NULL, cli);
+	opts = cli_change_options(cli);
+	code = change_begin(&c, CHANGE_BIND, command, NULL, &opts);
 	begun = true;
 	if (code >= 0)
 		goto out;

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "change.h"
 #include "output.h"
 
 /* Options shared by the commands; main() parses them once and rejects those a command does not
@@ -24,6 +25,16 @@ struct cli {
 	const char *device; /* apply --device: the PCI address udev saw appear */
 	struct output_options out;
 };
+
+/* What of the command line the change flow (change.h) needs. */
+static inline struct change_options cli_change_options(const struct cli *cli)
+{
+	return (struct change_options){ .group = cli->group,
+					.dry_run = cli->dry_run,
+					.force = cli->force,
+					.timeout_ms = cli->timeout_ms,
+					.out = cli->out };
+}
 
 /* A command returns a process exit code (EXIT_*). */
 typedef int (*command_fn)(int argc, char **argv, const struct cli *cli);

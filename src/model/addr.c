@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "util.h"
 
 static int hexval(char c)
 {
@@ -100,4 +101,26 @@ int target_parse(const char *s, struct target *ret)
 	ret->kind = TARGET_DEVICE;
 	ret->group = -1;
 	return pci_addr_normalize(s, ret->addr);
+}
+
+int pci_addr_cmp(const char *a, const char *b)
+{
+	struct pci_addr x, y;
+
+	if (pci_addr_parse(a, &x) < 0 || pci_addr_parse(b, &y) < 0)
+		return strcmp(a, b);
+	if (x.domain != y.domain)
+		return x.domain < y.domain ? -1 : 1;
+	if (x.bus != y.bus)
+		return x.bus < y.bus ? -1 : 1;
+	if (x.dev != y.dev)
+		return x.dev < y.dev ? -1 : 1;
+	return (x.fn > y.fn) - (x.fn < y.fn);
+}
+
+char *target_parse_error(const char *s)
+{
+	return xasprintf("'%s' is neither a PCI address (DOMAIN:BUS:DEV.FN such as 0000:03:00.0, "
+			 "or BUS:DEV.FN) nor an IOMMU group number",
+			 s);
 }

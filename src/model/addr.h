@@ -23,6 +23,9 @@ void pci_addr_format(const struct pci_addr *a, char buf[static PCI_ADDR_MAX]);
 /* Normalises a textual address into buf; returns 0 or -EINVAL. */
 int pci_addr_normalize(const char *s, char buf[static PCI_ADDR_MAX]);
 
+/* Orders PCI addresses numerically (domain, bus, device, function). */
+int pci_addr_cmp(const char *a, const char *b);
+
 enum target_kind { TARGET_DEVICE, TARGET_GROUP };
 struct target {
 	enum target_kind kind;
@@ -33,3 +36,5 @@ struct target {
 /* A TARGET on the command line: a PCI address or an IOMMU group number (decimal, no sign,
  * no leading '+'). Returns 0 or -EINVAL. */
 int target_parse(const char *s, struct target *ret);
+/* What is wrong with a TARGET target_parse() rejects, in one line. Caller frees. */
+char *target_parse_error(const char *s);

@@ -113,6 +113,9 @@ struct kernel_info {
 	char **iommus; /* names under /sys/class/iommu */
 	bool dma_ownership_checks;
 	const char *checks_source; /* "kallsyms" (perhaps remembered for this boot) or "version" */
+	/* Without an IOMMU: the kernel parameter that turns it on for this CPU's vendor,
+	 * "intel_iommu=on" or "amd_iommu=on" (static string); NULL with one. */
+	const char *iommu_parameter;
 };
 
 struct names;
@@ -129,8 +132,20 @@ struct host {
 	bool holders_scanned;
 };
 
-/* Frees everything a host owns (not the struct itself). */
-void host_done(struct host *h);
-
+/* The device or group of that address or number in the sorted arrays of h, or NULL. */
 struct device *host_find_device(struct host *h, const char *addr);
 struct group *host_find_group(struct host *h, int number);
+
+/* Appends a finding to a device; takes copies of the strings. Returns the finding so that the
+ * caller can fill the kind-specific fields (owned by the finding, freed by inuse_done()). */
+struct in_use *inuse_add(struct device *d, const char *kind, const char *name, const char *detail);
+
+/* Records that something could not be checked for a device ("cannot read ..."); duplicates
+ * are dropped. */
+void inuse_note_unknown(struct device *d, const char *reason);
+
+/* Frees a device's findings, notes and device nodes (device_done() calls this). */
+void inuse_done(struct device *d);
+
+/* Frees a device's strings and findings and zeroes it. */
+void device_done(struct device *d);

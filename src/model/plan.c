@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "kernel.h"
 #include "plan.h"
 #include "policy.h"
-#include "scan.h"
 #include "util.h"
 
 const char *change_kind_to_string(enum change_kind k)
@@ -72,7 +70,7 @@ static void pick_group(struct picked *p, struct group *g, struct journal *j, boo
 }
 
 int plan_select(struct host *h, const struct change_request *rq, struct device ***ret_devs,
-		bool **ret_explicit, size_t *ret_n)
+		bool **ret_explicit, size_t *ret_n, char **ret_error)
 {
 	struct picked p = { 0 };
 	bool restore = rq->kind == CHANGE_RESTORE;
@@ -91,11 +89,11 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 			if (!g) {
 				free(p.devs);
 				free(p.explicit_target);
-				return log_error_errno(
-					-ENOENT,
-					"there is no IOMMU group %d; 'devown status' "
-					"lists the groups",
-					t->group);
+				*ret_error =
+					xasprintf("there is no IOMMU group %d; 'devown status' "
+						  "lists the groups",
+						  t->group);
+				return -ENOENT;
 			}
 			pick_group(&p, g, rq->journal, restore);
 		} else {
@@ -104,10 +102,10 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 			if (!d) {
 				free(p.devs);
 				free(p.explicit_target);
-				return log_error_errno(-ENOENT,
-						       "there is no PCI device %s; 'devown status' "
+				*ret_error = xasprintf("there is no PCI device %s; 'devown status' "
 						       "lists the devices",
 						       t->addr);
+				return -ENOENT;
 			}
 			pick(&p, d, true);
 			g = d->group >= 0 ? host_find_group(h, d->group) : NULL;
@@ -626,7 +624,7 @@ void plan_build(struct host *h, const struct change_request *rq, struct device *
 			       xasprintf("refusing to bind a VFIO driver: no IOMMU is enabled; add "
 					 "%s to the kernel command line (and enable VT-d/AMD-Vi in "
 					 "the firmware), then reboot",
-					 kernel_iommu_parameter()));
+					 h->kernel.iommu_parameter));
 		check_partial_groups(h, &p);
 	}
 	plan_steps(h, rq, &p);
@@ -683,4 +681,12 @@ size_t move_sequence(const struct dev_state *cur, const struct dev_state *want,
 	if (detour)
 		out[n++] = (struct move_step){ STEP_SET_OVERRIDE, o };
 	return n;
+}
+
+void txn_outcome_done(struct txn_outcome *o)
+{
+	free(o->error);
+	strv_free(o->differs);
+	strv_free(o->done);
+	memset(o, 0, sizeof(*o));
 }

@@ -102,10 +102,10 @@ struct change_request {
 /* The devices a request acts on, in address order, with whether each was named explicitly:
  * device targets; every member of a group target; with --group every member of each target's
  * group; bridges of whole groups are included (planned as ACT_SKIP for VFIO). For restore
- * without targets: every journaled device. Allocated arrays; -ENOENT (logged) for a target
- * that does not exist. */
+ * without targets: every journaled device. Allocated arrays; -ENOENT with *ret_error (one
+ * line, caller frees) for a target that does not exist. */
 int plan_select(struct host *h, const struct change_request *rq, struct device ***ret_devs,
-		bool **ret_explicit, size_t *ret_n);
+		bool **ret_explicit, size_t *ret_n, char **ret_error);
 
 /* Builds the plan for the selected devices; rq->choices must be parallel to them (bind). */
 void plan_build(struct host *h, const struct change_request *rq, struct device **devs,
@@ -128,3 +128,13 @@ struct move_step {
 };
 size_t move_sequence(const struct dev_state *cur, const struct dev_state *want,
 		     struct move_step out[static 4]);
+
+/* What came of executing a plan (txn_execute() in the change layer), for the report. */
+struct txn_outcome {
+	int exit_code;	  /* EXIT_OK, EXIT_FAILED (rolled back) or EXIT_UNDO_FAILED */
+	char *error;	  /* what failed, one line; NULL on success */
+	bool rolled_back; /* a failure was undone completely */
+	char **differs;	  /* after a failed undo: one line per device whose state differs */
+	char **done;	  /* one line per device changed, for the report */
+};
+void txn_outcome_done(struct txn_outcome *o);

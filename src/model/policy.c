@@ -2,15 +2,12 @@
 #include "policy.h"
 #include "util.h"
 
-static bool name_is(const char *driver, const char *want)
+bool driver_name_eq(const char *a, const char *b)
 {
-	/* Driver names and module names differ only in '-' versus '_'. */
-	for (; *driver && *want; driver++, want++) {
-		char a = *driver == '-' ? '_' : *driver, b = *want == '-' ? '_' : *want;
-		if (a != b)
+	for (; *a && *b; a++, b++)
+		if ((*a == '-' ? '_' : *a) != (*b == '-' ? '_' : *b))
 			return false;
-	}
-	return *driver == *want;
+	return *a == *b;
 }
 
 bool driver_is_vfio(const char *driver)
@@ -19,17 +16,18 @@ bool driver_is_vfio(const char *driver)
 
 	if (!driver)
 		return false;
-	if (name_is(driver, "vfio_pci"))
+	if (driver_name_eq(driver, "vfio_pci"))
 		return true;
 	n = strlen(driver);
-	return n > 9 && name_is(driver + n - 9, "_vfio_pci");
+	return n > 9 && driver_name_eq(driver + n - 9, "_vfio_pci");
 }
 
 bool driver_is_dma_managed(const char *driver)
 {
 	if (!driver)
 		return false;
-	return driver_is_vfio(driver) || name_is(driver, "pci_stub") || name_is(driver, "pcieport");
+	return driver_is_vfio(driver) || driver_name_eq(driver, "pci_stub") ||
+	       driver_name_eq(driver, "pcieport");
 }
 
 enum dma_role dma_role_classify(const char *driver, bool has_vfio_dev)

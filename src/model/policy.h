@@ -7,6 +7,10 @@
 
 /* Pure decisions: no I/O here, so that every rule is unit-tested. */
 
+/* Driver and module names that differ only in '-' versus '_' name the same thing
+ * ("vfio-pci", "vfio_pci"). */
+bool driver_name_eq(const char *a, const char *b);
+
 /* The driver is VFIO: vfio-pci or one of its variant drivers (names ending in vfio_pci or
  * vfio-pci, e.g. mlx5_vfio_pci, xe-vfio-pci). */
 bool driver_is_vfio(const char *driver);

@@ -34,7 +34,7 @@ static int cmp_device_ptr(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int targets_resolve(struct host *h, char **args, int n, struct selection *ret)
+int targets_resolve(struct host *h, char **args, int n, struct selection *ret, char **ret_error)
 {
 	struct selection s = { 0 };
 
@@ -42,9 +42,7 @@ int targets_resolve(struct host *h, char **args, int n, struct selection *ret)
 		struct target t;
 		if (target_parse(args[i], &t) < 0) {
 			selection_done(&s);
-			log_error("'%s' is neither a PCI address (DOMAIN:BUS:DEV.FN such as "
-				  "0000:03:00.0, or BUS:DEV.FN) nor an IOMMU group number",
-				  args[i]);
+			*ret_error = target_parse_error(args[i]);
 			return -EINVAL;
 		}
 		if (t.kind == TARGET_GROUP) {
@@ -52,15 +50,16 @@ int targets_resolve(struct host *h, char **args, int n, struct selection *ret)
 			if (!g) {
 				selection_done(&s);
 				if (h->n_groups == 0)
-					log_error("there is no IOMMU group %d: this host has no "
-						  "IOMMU "
-						  "groups at all (is the IOMMU enabled?)",
-						  t.group);
+					*ret_error =
+						xasprintf("there is no IOMMU group %d: this host "
+							  "has no IOMMU "
+							  "groups at all (is the IOMMU enabled?)",
+							  t.group);
 				else
-					log_error(
-						"there is no IOMMU group %d; 'devown status' lists "
-						"the groups",
-						t.group);
+					*ret_error =
+						xasprintf("there is no IOMMU group %d; 'devown "
+							  "status' lists the groups",
+							  t.group);
 				return -ENOENT;
 			}
 			add_group(&s, g);
@@ -69,9 +68,9 @@ int targets_resolve(struct host *h, char **args, int n, struct selection *ret)
 			struct group *g;
 			if (!d) {
 				selection_done(&s);
-				log_error("there is no PCI device %s; 'devown status' lists the "
-					  "devices",
-					  t.addr);
+				*ret_error = xasprintf("there is no PCI device %s; 'devown status' "
+						       "lists the devices",
+						       t.addr);
 				return -ENOENT;
 			}
 			g = d->group >= 0 ? host_find_group(h, d->group) : NULL;
@@ -109,8 +108,5 @@ void selection_done(struct selection *s)
 {
 	free(s->groups);
 	free(s->loose);
-	if (s->extra)
-		json_object_put(s->extra);
-	strv_free(s->notes);
 	*s = (struct selection){ 0 };
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "kernel.h"
 #include "output.h"
 #include "policy.h"
 #include "util.h"
@@ -164,7 +163,7 @@ json_object *kernel_to_json(const struct kernel_info *k)
 	put(o, "iommu", json_object_new_boolean(k->iommu));
 	put(o, "iommu_units", strv_to_json(k->iommus));
 	if (!k->iommu)
-		put(o, "iommu_hint", json_object_new_string(kernel_iommu_parameter()));
+		put(o, "iommu_hint", json_object_new_string(k->iommu_parameter));
 	put(o, "dma_ownership_checks", json_object_new_boolean(k->dma_ownership_checks));
 	put(o, "dma_ownership_checks_source", json_object_new_string(k->checks_source));
 	return o;
@@ -172,23 +171,59 @@ json_object *kernel_to_json(const struct kernel_info *k)
 
 /* The members of a status before its two lists; shared by status_to_json() and
  * status_print_json() so that both always print the same document. */
-static json_object *status_head_to_json(const struct host *h, const struct selection *s)
+static json_object *journal_entry_to_json(const struct journal_entry *e)
+{
+	json_object *o = json_object_new_object();
+
+	put(o, "address", json_object_new_string(e->addr));
+	put(o, "driver", str_or_null(e->driver));
+	put(o, "driver_override", str_or_null(e->driver_override));
+	put(o, "since", json_object_new_string(e->since));
+	put(o, "reason", json_object_new_string(e->reason));
+	return o;
+}
+
+static json_object *interrupted_to_json(const struct journal *j)
+{
+	json_object *o = json_object_new_object();
+
+	put(o, "pid", json_object_new_int(j->txn_pid));
+	put(o, "command", json_object_new_string(j->txn_command));
+	put(o, "devices", strv_to_json(j->txn_devices));
+	return o;
+}
+
+static void status_view_to_json(const struct status_view *v, json_object *o)
+{
+	json_object *managed = json_object_new_array(), *mismatches = json_object_new_array();
+
+	put(o, "interrupted",
+	    v->journal && v->interrupted ? interrupted_to_json(v->journal) : NULL);
+	for (size_t i = 0; v->journal && i < v->journal->n_entries; i++)
+		json_object_array_add(managed, journal_entry_to_json(&v->journal->entries[i]));
+	put(o, "managed", managed);
+	for (size_t i = 0; i < v->n_mismatches; i++)
+		json_object_array_add(mismatches, config_mismatch_to_json(&v->mismatches[i]));
+	put(o, "config_mismatches", mismatches);
+	put(o, "config_error", str_or_null(v->config_error));
+}
+
+static json_object *status_head_to_json(const struct host *h, const struct status_view *v)
 {
 	json_object *o = json_object_new_object();
 
 	put(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
 	put(o, "kernel", kernel_to_json(&h->kernel));
 	put(o, "group_count", json_object_new_int((int)h->n_groups));
-	if (s->extra) {
-		json_object_object_foreach(s->extra, key, val)
-			json_object_object_add(o, key, val ? json_object_get(val) : NULL);
-	}
+	if (v)
+		status_view_to_json(v, o);
 	return o;
 }
 
-json_object *status_to_json(const struct host *h, const struct selection *s)
+json_object *status_to_json(const struct host *h, const struct selection *s,
+			    const struct status_view *v)
 {
-	json_object *o = status_head_to_json(h, s);
+	json_object *o = status_head_to_json(h, v);
 	json_object *groups = json_object_new_array();
 	json_object *loose = json_object_new_array();
 
@@ -237,9 +272,10 @@ static void json_print_list_item(json_object *o, bool first, FILE *f)
 	json_object_put(o);
 }
 
-void status_print_json(const struct host *h, const struct selection *s, FILE *f)
+void status_print_json(const struct host *h, const struct selection *s, const struct status_view *v,
+		       FILE *f)
 {
-	json_object *head = status_head_to_json(h, s);
+	json_object *head = status_head_to_json(h, v);
 	bool first = true;
 
 	/* Byte for byte what json_print(status_to_json()) prints, one group or device at a time:
@@ -424,7 +460,33 @@ static void print_group(const struct group *g, const struct widths *w,
 		print_device(g->devices[i], g, w, o, f);
 }
 
-void status_print_text(const struct host *h, const struct selection *s,
+/* The lines of a status_view under the header of the text view. */
+static void status_view_print_text(const struct status_view *v, const struct output_options *o,
+				   FILE *f)
+{
+	const char *y = ansi_yellow(o), *z = ansi_reset(o);
+	const struct journal *j = v->journal;
+
+	for (size_t i = 0; j && i < j->n_entries; i++)
+		fprintf(f,
+			"%sdevown changed %s (it was on %s; 'devown restore %s' gives it back)%s\n",
+			y, j->entries[i].addr,
+			j->entries[i].driver ? j->entries[i].driver : "no driver",
+			j->entries[i].addr, z);
+	if (j && v->interrupted)
+		fprintf(f,
+			"%sa devown (pid %d, '%s') was interrupted mid-way: run 'devown "
+			"restore'%s\n",
+			y, j->txn_pid, j->txn_command, z);
+	for (size_t i = 0; i < v->n_mismatches; i++) {
+		_cleanup_free_ char *m = config_mismatch_describe(&v->mismatches[i]);
+		fprintf(f, "%s%s%s\n", y, m, z);
+	}
+	if (v->config_error)
+		fprintf(f, "%sconfiguration: %s%s\n", y, v->config_error, z);
+}
+
+void status_print_text(const struct host *h, const struct selection *s, const struct status_view *v,
 		       const struct output_options *o, FILE *f)
 {
 	const struct kernel_info *k = &h->kernel;
@@ -448,9 +510,9 @@ void status_print_text(const struct host *h, const struct selection *s,
 		fprintf(f,
 			"No IOMMU is enabled: add %s to the kernel command line (and enable "
 			"VT-d/AMD-Vi in the firmware), then reboot.\n",
-			kernel_iommu_parameter());
-	for (size_t i = 0; s->notes && s->notes[i]; i++)
-		fprintf(f, "%s%s%s\n", ansi_yellow(o), s->notes[i], ansi_reset(o));
+			k->iommu_parameter);
+	if (v)
+		status_view_print_text(v, o, f);
 
 	for (size_t i = 0; i < s->n_groups; i++)
 		for (size_t j = 0; j < s->groups[i]->n_devices; j++)

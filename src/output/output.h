@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "devown-config.h"
+#include "journal.h"
 #include "model.h"
+#include "targets.h"
 
 #define DEVOWN_JSON_SCHEMA 1
 
@@ -15,34 +18,35 @@ struct output_options {
 	bool color; /* decided once in main: a terminal and no NO_COLOR */
 };
 
-/* What a status shows: some groups, and devices that have no group. Pointers into the host. */
-struct selection {
-	struct group **groups;
-	size_t n_groups;
-	struct device **loose;
-	size_t n_loose;
-	/* What devown itself knows, beside the kernel's view (cmd-status.c): keys added to the
-	 * JSON head (managed, interrupted, config_mismatches, config_error), and the same as
-	 * text lines printed under the header. Owned; freed by selection_done(). */
-	json_object *extra;
-	char **notes;
+/* What devown itself knows, beside the kernel's view, shown in a status (cmd-status.c): the
+ * devices it changed (the journal), a run that was interrupted, and configuration entries whose
+ * device is not the one they describe. In JSON the keys interrupted, managed,
+ * config_mismatches and config_error of the head; as text, lines under the header. */
+struct status_view {
+	const struct journal *journal; /* NULL when it could not be read */
+	bool interrupted;	       /* journal_interrupted() */
+	const struct config_mismatch *mismatches;
+	size_t n_mismatches;
+	const char *config_error; /* the configuration cannot be read or resolved */
 };
 
 /* The JSON of a device, of a group, and of a whole status; callers own the returned object. */
 json_object *device_to_json(const struct device *d);
 json_object *group_to_json(const struct group *g);
 json_object *kernel_to_json(const struct kernel_info *k);
-json_object *status_to_json(const struct host *h, const struct selection *s);
+json_object *status_to_json(const struct host *h, const struct selection *s,
+			    const struct status_view *v);
 
 /* Prints a JSON object to stdout, pretty, with a final newline. */
 void json_print(json_object *o);
 
 /* Prints exactly what json_print(status_to_json(h, s)) prints, building one group or device
  * at a time so that memory stays flat however many devices the host has. */
-void status_print_json(const struct host *h, const struct selection *s, FILE *f);
+void status_print_json(const struct host *h, const struct selection *s, const struct status_view *v,
+		       FILE *f);
 
 /* The text view of a status. */
-void status_print_text(const struct host *h, const struct selection *s,
+void status_print_text(const struct host *h, const struct selection *s, const struct status_view *v,
 		       const struct output_options *o, FILE *f);
 
 /* Colour escape helpers: return "" without colour. */

@@ -174,3 +174,39 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 	json_object_object_add(root, "notes", strv_json(p->notes));
 	return root;
 }
+
+void report_print_dry_run(const struct plan *p, const char *command)
+{
+	printf("Plan for '%s' (dry run, nothing is changed):\n", command);
+	report_plan_text(p, stdout);
+	report_items_text(p, true, stdout);
+	for (size_t i = 0; p->notes && p->notes[i]; i++)
+		printf("Note: %s\n", p->notes[i]);
+	printf(plan_changes(p) ? "It would go ahead.\n"
+			       : "Nothing to do: every device is already as asked.\n");
+}
+
+void report_print_unchanged(const struct plan *p)
+{
+	report_items_text(p, false, stdout);
+	printf("Nothing to do.\n");
+}
+
+void report_print_done(const struct plan *p)
+{
+	report_items_text(p, false, stdout);
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].kind == STEP_CHECK_VIABLE)
+			printf("Group %d is ready for VFIO: /dev/vfio/%d\n", p->steps[i].group,
+			       p->steps[i].group);
+}
+
+void report_print_nothing_to_restore(void)
+{
+	printf("Nothing to restore: devown has no changed devices on record.\n");
+}
+
+void report_print_nothing_to_do(const char *why)
+{
+	printf("Nothing to do: %s.\n", why);
+}

@@ -17,7 +17,6 @@
 #include <sys/sysmacros.h>
 
 #include "holders.h"
-#include "inuse.h"
 #include "sysfs.h"
 #include "util.h"
 

@@ -12,8 +12,8 @@
  *   inuse_scan()): adds a "devnode" finding {pid, command, path} per node and process, and a
  *   note to device->in_use_unknown when some processes could not be read.
  * /proc is not read at all when no group has a VFIO driver and no device has device nodes.
- * The pass runs at most once per host: inuse_scan() calls it so that in_use is complete, and
- * sets h->holders_scanned; a later call (host_scan with .holders) then returns at once. */
+ * The pass runs at most once per host: host_scan() calls it right after inuse_scan() so that
+ * in_use is complete; it sets h->holders_scanned, and a later call returns at once. */
 int holders_scan(struct host *h);
 
 /* For a change about to touch group g: when a VFIO driver is bound and no visible process

@@ -25,7 +25,6 @@
 #include <sys/time.h>
 
 #include "addr.h"
-#include "holders.h"
 #include "inuse.h"
 #include "sysfs.h"
 #include "util.h"
@@ -37,65 +36,6 @@
 #define RTF6_LOCAL	0x80000000U
 
 /* ---- findings ---- */
-
-struct in_use *inuse_add(struct device *d, const char *kind, const char *name, const char *detail)
-{
-	struct in_use *u;
-
-	d->in_use = xrealloc(d->in_use, (d->n_in_use + 1) * sizeof(struct in_use));
-	u = &d->in_use[d->n_in_use++];
-	*u = (struct in_use){
-		.kind = xstrdup(kind),
-		.name = xstrdup(name),
-		.detail = detail ? xstrdup(detail) : NULL,
-	};
-	return u;
-}
-
-void inuse_note_unknown(struct device *d, const char *reason)
-{
-	if (!strv_contains(d->in_use_unknown, reason))
-		strv_push(&d->in_use_unknown, xstrdup(reason));
-}
-
-static void in_use_free(struct in_use *u)
-{
-	free(u->kind);
-	free(u->name);
-	free(u->detail);
-	strv_free(u->addresses);
-	strv_free(u->routes);
-	strv_free(u->uppers);
-	free(u->master);
-	free(u->source);
-	free(u->mountpoint);
-	strv_free(u->mountpoints);
-	free(u->fstype);
-	strv_free(u->chain);
-	free(u->command);
-	free(u->path);
-	free(u->subsystem);
-}
-
-void inuse_done(struct device *d)
-{
-	for (size_t i = 0; i < d->n_in_use; i++)
-		in_use_free(&d->in_use[i]);
-	free(d->in_use);
-	d->in_use = NULL;
-	d->n_in_use = 0;
-	strv_free(d->in_use_unknown);
-	d->in_use_unknown = NULL;
-	for (size_t i = 0; i < d->n_devnodes; i++) {
-		free(d->devnodes[i].name);
-		free(d->devnodes[i].path);
-		free(d->devnodes[i].subsystem);
-		free(d->devnodes[i].via);
-	}
-	free(d->devnodes);
-	d->devnodes = NULL;
-	d->n_devnodes = 0;
-}
 
 /* ---- small readers ---- */
 
@@ -1517,7 +1457,5 @@ int inuse_scan(struct host *h)
 	}
 	free(f);
 	ctx_done(&c);
-
-	/* Device nodes held open: one /proc pass, shared with the VFIO holder scan. */
-	return holders_scan(h);
+	return 0;
 }

@@ -12,21 +12,6 @@
 #include "sysfs.h"
 #include "util.h"
 
-int pci_addr_cmp(const char *a, const char *b)
-{
-	struct pci_addr x, y;
-
-	if (pci_addr_parse(a, &x) < 0 || pci_addr_parse(b, &y) < 0)
-		return strcmp(a, b);
-	if (x.domain != y.domain)
-		return x.domain < y.domain ? -1 : 1;
-	if (x.bus != y.bus)
-		return x.bus < y.bus ? -1 : 1;
-	if (x.dev != y.dev)
-		return x.dev < y.dev ? -1 : 1;
-	return (x.fn > y.fn) - (x.fn < y.fn);
-}
-
 static int cmp_str_ptr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -181,23 +166,6 @@ int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
 	device_read(d, addr, dirfd);
 	device_lookup(h, d, o);
 	return 0;
-}
-
-void device_done(struct device *d)
-{
-	free(d->vendor);
-	free(d->device);
-	free(d->class_name);
-	free(d->driver);
-	free(d->driver_override);
-	free(d->modalias);
-	strv_free(d->modules);
-	free(d->driver_module);
-	free(d->reset_method);
-	free(d->physfn);
-	free(d->vfio_dev_name);
-	inuse_done(d);
-	memset(d, 0, sizeof(*d));
 }
 
 static int cmp_device(const void *a, const void *b)
@@ -394,6 +362,8 @@ int host_scan(struct host *h, const struct scan_options *o)
 	h->devices = read_devices(addrs, h->groups, h->n_groups, prepare_lookups, &pa, &n);
 	h->n_devices = n;
 	h->kernel.iommu = n_groups > 0 || strv_length(h->kernel.iommus) > 0;
+	if (!h->kernel.iommu)
+		h->kernel.iommu_parameter = kernel_iommu_parameter();
 	t0 = now_us();
 	for (size_t i = 0; i < n; i++)
 		device_lookup(h, &h->devices[i], o);
@@ -413,8 +383,11 @@ int host_scan(struct host *h, const struct scan_options *o)
 	for (size_t i = 0; i < h->n_groups; i++)
 		group_evaluate(&h->groups[i], h->kernel.dma_ownership_checks);
 
-	if (o->in_use)
+	if (o->in_use) {
 		inuse_scan(h);
+		/* Device nodes held open: one /proc pass, shared with the VFIO holder scan. */
+		holders_scan(h);
+	}
 	if (o->holders) {
 		holders_scan(h);
 		/* /proc is listed in directory order: show holders by pid, then node. */
@@ -448,39 +421,6 @@ void host_done(struct host *h)
 	names_free(h->names);
 	modctx_free(h->mods);
 	memset(h, 0, sizeof(*h));
-}
-
-struct device *host_find_device(struct host *h, const char *addr)
-{
-	size_t lo = 0, hi = h->n_devices;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = pci_addr_cmp(h->devices[mid].addr, addr);
-		if (c == 0)
-			return &h->devices[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-struct group *host_find_group(struct host *h, int number)
-{
-	size_t lo = 0, hi = h->n_groups;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (h->groups[mid].number == number)
-			return &h->groups[mid];
-		if (h->groups[mid].number < number)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 void device_refresh_state(struct device *d)

@@ -19,7 +19,6 @@ int host_scan(struct host *h, const struct scan_options *o);
  * dirfd is the device's sysfs directory. */
 int device_load(struct host *h, struct device *d, const char *addr, int dirfd,
 		const struct scan_options *o);
-void device_done(struct device *d);
 
 /* Re-reads driver, driver_override and vfio-dev of a device after a write and re-classifies
  * it; the group's verdict is re-evaluated by the caller. */
@@ -27,5 +26,6 @@ int device_refresh(struct device *d);
 /* Same, ignoring errors (a device that vanished keeps its last state). */
 void device_refresh_state(struct device *d);
 
-/* Orders PCI addresses numerically (domain, bus, device, function). */
-int pci_addr_cmp(const char *a, const char *b);
+/* Frees everything a host owns (not the struct itself): the model and the name database and
+ * module index host_scan() opened. */
+void host_done(struct host *h);
