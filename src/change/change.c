@@ -3,6 +3,7 @@
 
 #include "change.h"
 #include "config.h"
+#include "journal-file.h"
 #include "holders.h"
 #include "policy.h"
 #include "report.h"
@@ -38,10 +39,12 @@ static char *join(char **v)
 	return s;
 }
 
-/* A run that stopped before it could plan: the message on stderr and, with --json, a document
- * that scripts can read ("result": "failed", "error": the same words). */
-static int fail_early(struct change_ctx *c, const char *fmt, ...) _printf_(2, 3);
-static int fail_early(struct change_ctx *c, const char *fmt, ...)
+/* A run that stopped before it could plan: one line on stderr (detail, what went wrong below,
+ * when there is one; else the message) and, with --json, a document that scripts can read
+ * ("result": "failed", "error": the message). */
+static int fail_early_detail(struct change_ctx *c, const char *detail, const char *fmt, ...)
+	_printf_(3, 4);
+static int fail_early_detail(struct change_ctx *c, const char *detail, const char *fmt, ...)
 {
 	struct plan empty = { .kind = c->kind };
 	_cleanup_free_ char *msg = NULL;
@@ -50,9 +53,10 @@ static int fail_early(struct change_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	log_error("%s", msg);
+	log_error("%s", detail ? detail : msg);
 	return finish(c, &empty, RESULT_FAILED, msg, NULL, EXIT_FAILED);
 }
+#define fail_early(c, ...) fail_early_detail((c), NULL, __VA_ARGS__)
 
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
 		 const char *driver_arg, const struct change_options *cli)
@@ -60,6 +64,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	struct scan_options so = {
 		.names = true, .modules = true, .in_use = true, .holders = true
 	};
+	_cleanup_free_ char *err = NULL;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -75,7 +80,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	sysfs_set_write_timeout(cli->timeout_ms);
 	if (!cli->dry_run) {
 		_cleanup_free_ char *holder = NULL;
-		r = lock_take(cli->timeout_ms, &c->lock_fd, &holder);
+		r = lock_take(cli->timeout_ms, &c->lock_fd, &holder, &err);
 		if (r == -EBUSY)
 			return fail_early(c,
 					  "another devown (%s) is still changing devices; gave up "
@@ -83,12 +88,12 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 					  holder ? holder : "pid unknown",
 					  (cli->timeout_ms + 999) / 1000);
 		if (r < 0)
-			return fail_early(c, "cannot take the lock under %s: %s", DEVOWN_RUNDIR,
-					  strerror(-r));
+			return fail_early_detail(c, err, "cannot take the lock under %s: %s",
+						 DEVOWN_RUNDIR, strerror(-r));
 	}
 
-	if (journal_load(&c->journal) < 0)
-		return fail_early(c, "cannot read the journal under %s", DEVOWN_RUNDIR);
+	if (journal_load(&c->journal, &err) < 0)
+		return fail_early_detail(c, err, "cannot read the journal under %s", DEVOWN_RUNDIR);
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
 		_cleanup_free_ char *list = join(c->journal.txn_devices);
 		if (kind != CHANGE_RESTORE)
@@ -101,8 +106,8 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 			   c->journal.txn_pid, c->journal.txn_command);
 	}
 
-	if (host_scan(&c->host, &so) < 0)
-		return fail_early(c, "cannot read the PCI devices of this host");
+	if (host_scan(&c->host, &so, &err) < 0)
+		return fail_early_detail(c, err, "cannot read the PCI devices of this host");
 	return -1;
 }
 

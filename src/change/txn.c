@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include "holders.h"
+#include "journal-file.h"
 #include "modules.h"
 #include "policy.h"
 #include "scan.h"

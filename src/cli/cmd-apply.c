@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "commands.h"
-#include "devown-config.h"
+#include "config-load.h"
+#include "config-text.h"
+#include "files.h"
+#include "ident.h"
 #include "report.h"
 #include "util.h"
 

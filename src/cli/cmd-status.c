@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "commands.h"
-#include "devown-config.h"
-#include "journal.h"
+#include "config-load.h"
+#include "journal-file.h"
+#include "output.h"
 #include "scan.h"
 #include "targets.h"
 #include "util.h"
@@ -15,13 +16,14 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	struct selection sel;
 	struct journal j = { 0 };
 	struct config_mismatch *mm = NULL;
-	_cleanup_free_ char *err = NULL, *cerr = NULL;
+	_cleanup_free_ char *err = NULL, *cerr = NULL, *jerr = NULL;
 	struct status_view view = { 0 };
 	long long t0;
 	int r;
 
-	r = host_scan(&h, &so);
+	r = host_scan(&h, &so, &err);
 	if (r < 0) {
+		log_error("%s", err);
 		host_done(&h);
 		return EXIT_FAILED;
 	}
@@ -37,10 +39,11 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 
 	/* What devown itself knows: the devices it changed, a run that was interrupted, and
 	 * configuration entries whose device is not the one they describe. */
-	if (journal_load(&j) >= 0) {
+	if (journal_load(&j, &jerr) >= 0) {
 		view.journal = &j;
 		view.interrupted = journal_interrupted(&j, lock_busy());
-	}
+	} else if (jerr)
+		log_error("%s", jerr); /* status goes on without what devown changed */
 	if (config_mismatches(&h, &mm, &view.n_mismatches, &cerr) < 0)
 		view.config_error = cerr;
 	view.mismatches = mm;

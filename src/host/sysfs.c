@@ -554,6 +554,20 @@ int run_file_read(const char *name, char **ret)
 	return 0;
 }
 
+int run_file_access(const char *name)
+{
+	_cleanup_free_ char *path = run_file_path(name);
+
+	return access(path, F_OK) < 0 ? -errno : 0;
+}
+
+int run_file_remove(const char *name)
+{
+	_cleanup_free_ char *path = run_file_path(name);
+
+	return unlink(path) < 0 ? -errno : 0;
+}
+
 int run_file_replace(const char *name, const char *text, bool durable)
 {
 	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR), *path = run_file_path(name);

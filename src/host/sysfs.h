@@ -85,6 +85,10 @@ char *vfio_group_node(int group);
 char *run_file_path(const char *name); /* caller frees */
 /* Reads the file whole. Returns 0 or -errno (-ENOENT when absent). Caller frees. */
 int run_file_read(const char *name, char **ret);
+/* Whether the file exists (access F_OK): 0 or -errno. */
+int run_file_access(const char *name);
+/* Removes the file: 0 or -errno (-ENOENT when absent). */
+int run_file_remove(const char *name);
 /* Replaces the file with text: written to a temporary file that is then renamed over it, so
  * that a reader sees the old or the new file whole; with durable, fsync'd (file, then
  * directory) first. Creates the directory (0755) when needed. Returns 0 or -errno. */

@@ -1,20 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The configuration of `devown apply`: parsing, and resolving it against the model. No I/O:
+ * the files are read by the change layer (config-load.c), the identities of the devices by the
+ * probe layer (ident.c), and output/config-text.c writes entries back. */
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdarg.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
-#include "config.h"
 #include "devown-config.h"
-#include "scan.h"
-#include "sysfs-ident.h"
-#include "sysfs.h"
 #include "util.h"
 
-/* A configuration file bigger than this is a mistake (a log or a binary named *.conf). */
-#define CONFIG_FILE_MAX (1024 * 1024)
-#define NAME_MAX_LEN	64
+#define NAME_MAX_LEN 64
 
 static const char *const key_names[_KEY_MAX] = {
 	[KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",	    [KEY_PATH] = "path",
@@ -22,11 +16,6 @@ static const char *const key_names[_KEY_MAX] = {
 	[KEY_CLASS] = "class",	   [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
 	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",
 };
-
-const char *config_key_to_string(enum config_key k)
-{
-	return key_names[k];
-}
 
 const char *config_match_to_string(enum config_match m)
 {
@@ -46,17 +35,12 @@ static bool is_identity_key(enum config_key k)
 
 static bool has(const struct config_entry *e, enum config_key k)
 {
-	return e->key_line[k] != 0;
+	return config_entry_has(e, k);
 }
 
 static bool has_location(const struct config_entry *e)
 {
 	return has(e, KEY_ADDRESS) || has(e, KEY_SLOT) || has(e, KEY_PATH);
-}
-
-char *config_dir(void)
-{
-	return xasprintf("%s%s/devown", root_prefix(), DEVOWN_SYSCONFDIR);
 }
 
 /* ---- values ---- */
@@ -448,196 +432,25 @@ fail:
 	return r;
 }
 
-static int read_file(const char *path, char **ret, char **ret_error)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0, cap = 4096;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fail(ret_error, -errno, path, 0, "cannot open it: %s", strerror(errno));
-	if (fstat(fd, &st) < 0)
-		return fail(ret_error, -errno, path, 0, "cannot stat it: %s", strerror(errno));
-	/* A link to /dev/null masks a file of an earlier directory, as in systemd. */
-	if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3) {
-		*ret = xstrdup("");
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode))
-		return fail(ret_error, -EINVAL, path, 0, "not a regular file");
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t n;
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail(ret_error, -errno, path, 0, "cannot read it: %s",
-				    strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > CONFIG_FILE_MAX)
-			return fail(ret_error, -EFBIG, path, 0,
-				    "larger than %d bytes: not a "
-				    "configuration file",
-				    CONFIG_FILE_MAX);
-	}
-	buf[len] = '\0';
-	if (strlen(buf) != len)
-		return fail(ret_error, -EINVAL, path, 0, "contains a NUL byte: not a text file");
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
-int config_load(char *const *files, size_t n, struct config *ret, char **ret_error)
-{
-	struct config c = { 0 };
-	_cleanup_strv_free_ char **found = NULL;
-	int r;
-
-	*ret_error = NULL;
-	if (n == 0) {
-		_cleanup_free_ char *dir = config_dir();
-		_cleanup_strv_free_ char **names = NULL;
-		r = list_dir_at(AT_FDCWD, dir, &names);
-		if (r == -ENOENT)
-			names = xcalloc(1, sizeof(char *));
-		else if (r < 0)
-			return fail(ret_error, r, dir, 0, "cannot read the directory: %s",
-				    strerror(-r));
-		/* list_dir_at sorts with strcmp (bytes, not the locale) and skips dot files. */
-		for (char **s = names; *s; s++)
-			if (endswith(*s, ".conf") && strlen(*s) > strlen(".conf"))
-				strv_push(&found, xasprintf("%s/%s", dir, *s));
-		files = found;
-		n = strv_length(found);
-	}
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *text = NULL;
-		r = read_file(files[i], &text, ret_error);
-		if (r >= 0)
-			r = config_parse_text(&c, files[i], text, ret_error);
-		if (r < 0) {
-			config_done(&c);
-			memset(ret, 0, sizeof(*ret));
-			return r;
-		}
-		strv_push(&c.files, xstrdup(files[i]));
-	}
-	*ret = c;
-	return 0;
-}
-
-/* ---- writing ---- */
-
-static char *class_text(const struct config_entry *e)
-{
-	return xasprintf("%0*x", (int)e->class_digits, e->class_value);
-}
-
-void config_entry_format(const struct config_entry *e, FILE *f)
-{
-	fprintf(f, "[device %s]\n", e->name);
-	if (has(e, KEY_ADDRESS))
-		fprintf(f, "address=%s\n", e->address);
-	if (has(e, KEY_SLOT))
-		fprintf(f, "slot=%s\n", e->slot);
-	if (has(e, KEY_PATH))
-		fprintf(f, "path=%s\n", e->path);
-	if (has(e, KEY_VENDOR))
-		fprintf(f, "vendor=%04x\n", e->vendor);
-	if (has(e, KEY_DEVICE))
-		fprintf(f, "device=%04x\n", e->device);
-	if (has(e, KEY_SUBSYSTEM))
-		fprintf(f, "subsystem=%04x:%04x\n", e->subsys_vendor, e->subsys_device);
-	if (has(e, KEY_CLASS)) {
-		_cleanup_free_ char *cl = class_text(e);
-		fprintf(f, "class=%s\n", cl);
-	}
-	if (has(e, KEY_SERIAL))
-		fprintf(f, "serial=%s\n", e->serial);
-	fprintf(f, "driver=%s\n", e->driver);
-	if (e->group)
-		fprintf(f, "group=yes\n");
-	if (e->match != MATCH_ONE)
-		fprintf(f, "match=%s\n", config_match_to_string(e->match));
-}
-
-static json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *hex_or_null(bool present, unsigned v)
-{
-	char buf[8];
-
-	if (!present)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%04x", v);
-	return json_object_new_string(buf);
-}
-
-json_object *config_entry_to_json(const struct config_entry *e)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(e->name));
-	json_object_object_add(o, "file", str_or_null(e->file));
-	json_object_object_add(o, "line", e->line ? json_object_new_int((int)e->line) : NULL);
-	json_object_object_add(o, "address",
-			       has(e, KEY_ADDRESS) ? json_object_new_string(e->address) : NULL);
-	json_object_object_add(o, "slot", str_or_null(e->slot));
-	json_object_object_add(o, "path", str_or_null(e->path));
-	json_object_object_add(o, "vendor", hex_or_null(has(e, KEY_VENDOR), e->vendor));
-	json_object_object_add(o, "device", hex_or_null(has(e, KEY_DEVICE), e->device));
-	if (has(e, KEY_SUBSYSTEM)) {
-		char buf[16];
-		snprintf(buf, sizeof(buf), "%04x:%04x", e->subsys_vendor, e->subsys_device);
-		json_object_object_add(o, "subsystem", json_object_new_string(buf));
-	} else
-		json_object_object_add(o, "subsystem", NULL);
-	if (has(e, KEY_CLASS)) {
-		_cleanup_free_ char *cl = class_text(e);
-		json_object_object_add(o, "class", json_object_new_string(cl));
-	} else
-		json_object_object_add(o, "class", NULL);
-	json_object_object_add(o, "serial", str_or_null(e->serial));
-	json_object_object_add(o, "driver", str_or_null(e->driver));
-	json_object_object_add(o, "group", json_object_new_boolean(e->group));
-	json_object_object_add(o, "match",
-			       json_object_new_string(config_match_to_string(e->match)));
-	return o;
-}
-
 /* ---- identities ---- */
 
-enum { NEED_SLOT = 1, NEED_PATH = 2, NEED_SERIAL = 4 };
-
-static unsigned needs(const struct config *c)
+unsigned config_needs(const struct config *c)
 {
 	unsigned n = 0;
 
 	for (size_t i = 0; i < c->n_entries; i++) {
 		if (has(&c->entries[i], KEY_SLOT))
-			n |= NEED_SLOT;
+			n |= CONFIG_NEED_SLOT;
 		if (has(&c->entries[i], KEY_PATH))
-			n |= NEED_PATH;
+			n |= CONFIG_NEED_PATH;
 		if (has(&c->entries[i], KEY_SERIAL))
-			n |= NEED_SERIAL;
+			n |= CONFIG_NEED_SERIAL;
 	}
 	return n;
 }
 
 /* The slot's address is DOMAIN:BUS:DEV, or DOMAIN:BUS when the slot number is unknown. */
-static char *slot_of(const char *addr, char **names, char **addrs)
+char *config_slot_of(const char *addr, char **names, char **addrs)
 {
 	for (size_t i = 0; names && names[i]; i++) {
 		size_t n = strlen(addrs[i]);
@@ -675,55 +488,21 @@ static bool ids_match(const struct config_entry *e, const struct device *d)
 	return true;
 }
 
-static void ident_fill(struct device_ident *id, const struct config *c, unsigned need,
-		       char **slot_names, char **slot_addrs)
+bool config_wants_serial(const struct config *c, const struct device_ident *id)
 {
-	if (need & NEED_SLOT)
-		id->slot = slot_of(id->dev->addr, slot_names, slot_addrs);
-	if (need & NEED_PATH && sysfs_device_path(id->dev->addr, &id->path) < 0)
-		id->path = NULL;
-	if (need & NEED_SERIAL) {
-		/* Only where an entry with serial= would otherwise select the device. */
-		bool want = false;
-		for (size_t k = 0; k < c->n_entries && !want; k++) {
-			const struct config_entry *e = &c->entries[k];
-			want = has(e, KEY_SERIAL) && location_matches(e, id) &&
-			       ids_match(e, id->dev);
-		}
-		if (want) {
-			int r = sysfs_device_serial(id->dev->addr, &id->serial);
-			if (r < 0) {
-				id->serial = NULL;
-				if (r != -ENOENT)
-					id->serial_error = r;
-			}
-		}
+	for (size_t k = 0; k < c->n_entries; k++) {
+		const struct config_entry *e = &c->entries[k];
+		if (has(e, KEY_SERIAL) && location_matches(e, id) && ids_match(e, id->dev))
+			return true;
 	}
+	return false;
 }
 
-struct device_ident *config_idents(const struct config *c, struct host *h)
+void device_ident_done(struct device_ident *id)
 {
-	struct device_ident *ids = xcalloc(h->n_devices + 1, sizeof(*ids));
-	_cleanup_strv_free_ char **slot_names = NULL, **slot_addrs = NULL;
-	unsigned need = needs(c);
-
-	if (need & NEED_SLOT && sysfs_pci_slots(&slot_names, &slot_addrs) < 0)
-		slot_names = slot_addrs = NULL;
-	for (size_t i = 0; i < h->n_devices; i++) {
-		ids[i].dev = &h->devices[i];
-		ident_fill(&ids[i], c, need, slot_names, slot_addrs);
-	}
-	return ids;
-}
-
-void config_idents_free(struct device_ident *ids, size_t n)
-{
-	for (size_t i = 0; ids && i < n; i++) {
-		free(ids[i].slot);
-		free(ids[i].path);
-		free(ids[i].serial);
-	}
-	free(ids);
+	free(id->slot);
+	free(id->path);
+	free(id->serial);
 }
 
 /* ---- resolving ---- */
@@ -815,19 +594,6 @@ char *config_mismatch_describe(const struct config_mismatch *m)
 {
 	return xasprintf("%s:%u: entry '%s' expects %s, but %s is %s; it is left alone", m->file,
 			 m->line, m->entry, m->expected, m->address, m->found);
-}
-
-json_object *config_mismatch_to_json(const struct config_mismatch *m)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "entry", json_object_new_string(m->entry));
-	json_object_object_add(o, "file", json_object_new_string(m->file));
-	json_object_object_add(o, "line", json_object_new_int((int)m->line));
-	json_object_object_add(o, "address", json_object_new_string(m->address));
-	json_object_object_add(o, "expected", json_object_new_string(m->expected));
-	json_object_object_add(o, "found", json_object_new_string(m->found));
-	return o;
 }
 
 void config_result_done(struct config_result *r)
@@ -1035,8 +801,7 @@ int config_resolve(const struct config *c, struct host *h, const struct device_i
 
 /* ---- apply --device and status ---- */
 
-/* Whether entry e, judged from one device alone, can concern it. */
-static bool entry_touches(const struct config_entry *e, const struct device_ident *id)
+bool config_entry_touches(const struct config_entry *e, const struct device_ident *id)
 {
 	if (!location_matches(e, id))
 		return false;
@@ -1045,96 +810,22 @@ static bool entry_touches(const struct config_entry *e, const struct device_iden
 	return identity_matches(e, id) != 0; /* -EACCES: let the full run say so */
 }
 
-static bool load_one(const char *addr, const struct config *c, unsigned need, char **slot_names,
-		     char **slot_addrs, struct device *d, struct device_ident *id)
+void config_find_mismatches(const struct config *c, struct host *h, const struct device_ident *ids,
+			    struct config_mismatch **ret, size_t *ret_n)
 {
-	struct scan_options none = { 0 };
-	struct host nohost = { 0 };
-	_cleanup_close_ int fd = -1;
-
-	memset(d, 0, sizeof(*d));
-	memset(id, 0, sizeof(*id));
-	if (sysfs_open_device(addr, &fd) < 0)
-		return false;
-	/* Without names and modules, device_load reads attributes only; the host is unused. */
-	device_load(&nohost, d, addr, fd, &none);
-	id->dev = d;
-	ident_fill(id, c, need, slot_names, slot_addrs);
-	return true;
-}
-
-static void unload_one(struct device *d, struct device_ident *id)
-{
-	free(id->slot);
-	free(id->path);
-	free(id->serial);
-	device_done(d);
-}
-
-bool config_concerns(const struct config *c, const char *addr)
-{
-	_cleanup_strv_free_ char **slot_names = NULL, **slot_addrs = NULL, **members = NULL;
-	struct device d;
-	struct device_ident id;
-	unsigned need = needs(c);
-	bool yes = false, any_group = false;
-	int group;
-
-	if (c->n_entries == 0)
-		return false;
-	if (need & NEED_SLOT && sysfs_pci_slots(&slot_names, &slot_addrs) < 0)
-		slot_names = slot_addrs = NULL;
-	if (!load_one(addr, c, need, slot_names, slot_addrs, &d, &id))
-		return true; /* cannot tell: the full run will */
-	for (size_t i = 0; i < c->n_entries && !yes; i++) {
-		yes = entry_touches(&c->entries[i], &id);
-		any_group |= c->entries[i].group;
-	}
-	group = d.group;
-	unload_one(&d, &id);
-	if (yes || !any_group || group < 0)
-		return yes;
-
-	/* group=yes: another member of its group may be the one an entry selects. */
-	if (sysfs_group_devices(group, &members) < 0)
-		return true;
-	for (char **m = members; *m && !yes; m++) {
-		if (streq(*m, addr) || !load_one(*m, c, need, slot_names, slot_addrs, &d, &id))
-			continue;
-		for (size_t i = 0; i < c->n_entries && !yes; i++)
-			yes = c->entries[i].group && entry_touches(&c->entries[i], &id);
-		unload_one(&d, &id);
-	}
-	return yes;
-}
-
-int config_mismatches(struct host *h, struct config_mismatch **ret, size_t *ret_n, char **ret_error)
-{
-	struct config c;
-	struct device_ident *ids;
 	struct config_mismatch *v = NULL;
 	size_t n = 0;
-	int r;
 
-	*ret = NULL;
-	*ret_n = 0;
-	r = config_load(NULL, 0, &c, ret_error);
-	if (r < 0)
-		return r;
-	ids = config_idents(&c, h);
 	/* Entry by entry: an entry that matches nothing or too much is apply's business, not a
 	 * reason to hide the mismatches of the others. */
-	for (size_t i = 0; i < c.n_entries; i++) {
+	for (size_t i = 0; i < c->n_entries; i++) {
 		struct entry_eval ev;
 		_cleanup_free_ char *ignored = NULL;
-		if (eval_entry(&c.entries[i], h, ids, &ev, &ignored) >= 0 && ev.mismatch)
+		if (eval_entry(&c->entries[i], h, ids, &ev, &ignored) >= 0 && ev.mismatch)
 			for (size_t k = 0; k < ev.n_loc; k++)
-				add_mismatch(&v, &n, &c.entries[i], &ids[ev.loc[k]]);
+				add_mismatch(&v, &n, &c->entries[i], &ids[ev.loc[k]]);
 		eval_done(&ev);
 	}
-	config_idents_free(ids, h->n_devices);
-	config_done(&c);
 	*ret = v;
 	*ret_n = n;
-	return 0;
 }

@@ -9,13 +9,12 @@
  * (The header is not called config.h: meson's generated config.h, with DEVOWN_VERSION and the
  * directories, comes first on the include path and would hide it.)
  *
- * Nothing here prints: errors come back as one line "FILE:LINE: problem" for the command to
- * log. */
+ * Nothing here prints or reads a file: errors come back as one line "FILE:LINE: problem" for
+ * the command to log. Loading the files is config-load.h's (change layer), reading the
+ * identities of devices ident.h's (probe), writing entries back config-text.h's (output). */
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <json-c/json.h>
 
 #include "addr.h"
 #include "model.h"
@@ -42,7 +41,6 @@ enum config_key {
 	KEY_MATCH,
 	_KEY_MAX,
 };
-const char *config_key_to_string(enum config_key k);
 
 struct config_entry {
 	char *name;
@@ -71,28 +69,20 @@ struct config {
 	char **files; /* the files read, in order (strv, may be NULL) */
 };
 
-/* The directory apply reads by default: DEVOWN_SYSCONFDIR "/devown" under DEVOWN_ROOT. Caller
- * frees. */
-char *config_dir(void);
+/* Whether an entry has a key (key_line[k] != 0). */
+static inline bool config_entry_has(const struct config_entry *e, enum config_key k)
+{
+	return e->key_line[k] != 0;
+}
 
-/* Loads the given files in that order, or with n == 0 every "*.conf" of config_dir() in
- * lexical (byte) order; a missing directory is an empty configuration. On the first problem
- * returns -EINVAL (syntax, values), -ENOENT (a named file is missing) or another -errno, with
- * *ret_error set to one line "FILE:LINE: problem" (caller frees) and *ret left empty. */
-int config_load(char *const *files, size_t n, struct config *ret, char **ret_error);
-
-/* Parses one file's text into c (appending): the loader's core, for tests. Entry names must be
- * unique across everything already in c. Same errors as config_load. */
+/* Parses one file's text into c (appending): the loader's core (config_load). Entry names must
+ * be unique across everything already in c. Returns -EINVAL (syntax, values) with *ret_error
+ * set to one line "FILE:LINE: problem" (caller frees). */
 int config_parse_text(struct config *c, const char *file, const char *text, char **ret_error);
 
 void config_done(struct config *c);
 /* Frees an entry's strings (config_done does this for every entry of a config). */
 void config_entry_done(struct config_entry *e);
-
-/* Writes an entry in the syntax config_parse_text reads (export). */
-void config_entry_format(const struct config_entry *e, FILE *f);
-/* The same as JSON: every key, null when absent. Caller owns the object. */
-json_object *config_entry_to_json(const struct config_entry *e);
 
 /* What a device is beyond the model: read from sysfs only when some entry asks for it. */
 struct device_ident {
@@ -103,10 +93,19 @@ struct device_ident {
 	int serial_error; /* < 0: config space could not be read (e.g. -EACCES without root) */
 };
 
-/* Reads the identities of every device of h that the entries of c may need (slot, path and
- * serial only when some entry uses them). Returns an array parallel to h->devices. */
-struct device_ident *config_idents(const struct config *c, struct host *h);
-void config_idents_free(struct device_ident *ids, size_t n);
+void device_ident_done(struct device_ident *id);
+
+/* What the entries of c need read beyond the model: CONFIG_NEED_* bits. */
+enum { CONFIG_NEED_SLOT = 1, CONFIG_NEED_PATH = 2, CONFIG_NEED_SERIAL = 4 };
+unsigned config_needs(const struct config *c);
+/* The slot of addr, from parallel vectors of slot names and addresses (DOMAIN:BUS:DEV, or
+ * DOMAIN:BUS when the slot number is unknown); NULL when in none. Caller frees. */
+char *config_slot_of(const char *addr, char **names, char **addrs);
+/* Whether an entry with serial= would select id->dev but for its serial number: only then is
+ * it worth reading. */
+bool config_wants_serial(const struct config *c, const struct device_ident *id);
+/* Whether entry e, judged from one device alone, can concern it (apply --device). */
+bool config_entry_touches(const struct config_entry *e, const struct device_ident *id);
 
 /* The device at an entry's location that is not the device the entry describes. */
 struct config_mismatch {
@@ -119,7 +118,6 @@ struct config_mismatch {
 void config_mismatch_done(struct config_mismatch *m);
 /* "FILE:LINE: entry 'gpu' expects vendor=10de device=1eb8 at 0000:03:00.0 but found ...". */
 char *config_mismatch_describe(const struct config_mismatch *m);
-json_object *config_mismatch_to_json(const struct config_mismatch *m);
 
 /* One device the configuration selects, and the entry that gives it its driver. */
 struct config_pick {
@@ -151,14 +149,8 @@ void config_result_done(struct config_result *r);
 int config_resolve(const struct config *c, struct host *h, const struct device_ident *ids,
 		   const char *only_addr, struct config_result *ret, char **ret_error);
 
-/* Whether some entry of c can concern the device at addr, judged from that device and its
- * IOMMU group alone, read directly from sysfs: the cheap test that lets `apply --device` (run
- * by udev for every PCI device) return at once for devices the configuration does not name. */
-bool config_concerns(const struct config *c, const char *addr);
-
-/* For `devown status`: the mismatches of the configuration in config_dir() on this host.
- * Returns 0 (possibly none), or a negative errno with *ret_error set when the configuration
- * cannot be read or resolved (status should show that line instead). */
-int config_mismatches(struct host *h, struct config_mismatch **ret, size_t *ret_n,
-		      char **ret_error);
+/* The mismatches of c on host h, entry by entry (an entry that selects nothing or too much is
+ * not a reason to hide the others'). Allocated; free with config_mismatches_free(). */
+void config_find_mismatches(const struct config *c, struct host *h, const struct device_ident *ids,
+			    struct config_mismatch **ret, size_t *ret_n);
 void config_mismatches_free(struct config_mismatch *m, size_t n);

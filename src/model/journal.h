@@ -6,11 +6,11 @@
 
 #include "addr.h"
 
-/* The journal under /run/devown records, for every device devown has changed, the driver and
- * driver_override it had before devown first touched it (the first change wins), so that
- * `devown restore` can give it back exactly. It also marks a transaction in progress, so that
- * a devown killed mid-way is noticed by the next run. Written atomically (temporary file,
- * fsync, rename). /run is a tmpfs: after a reboot there is nothing to restore. */
+/* The journal (kept under /run/devown by journal-file.h) records, for every device devown has
+ * changed, the driver and driver_override it had before devown first touched it (the first change
+ * wins), so that `devown restore` can give it back exactly. It also marks a transaction in
+ * progress, so that a devown killed mid-way is noticed by the next run. Written atomically
+ * (temporary file, fsync, rename). /run is a tmpfs: after a reboot there is nothing to restore. */
 
 struct journal_entry {
 	char addr[PCI_ADDR_MAX];
@@ -30,10 +30,6 @@ struct journal {
 	char **txn_devices;
 };
 
-/* Loads the journal; a missing file is an empty journal. */
-int journal_load(struct journal *j);
-/* Writes it atomically, creating the directory; removes the file when empty. */
-int journal_save(const struct journal *j);
 void journal_done(struct journal *j);
 
 struct journal_entry *journal_find(struct journal *j, const char *addr);
@@ -49,9 +45,3 @@ void journal_end(struct journal *j);
 /* Whether the journal marks a transaction that nobody is running any more: its pid is not the
  * lock holder. Needs the lock state: pass whether some live devown holds the lock. */
 bool journal_interrupted(const struct journal *j, bool lock_busy);
-
-/* Takes the exclusive change lock, waiting up to timeout_ms. On timeout returns -EBUSY and,
- * when known, the holder's description ("pid 812: devown bind ...") in *ret_holder. */
-int lock_take(int timeout_ms, int *ret_fd, char **ret_holder);
-/* Whether a live devown holds the change lock right now (never waits). */
-bool lock_busy(void);

@@ -1,20 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config-text.h"
+#include "json.h"
 #include "output.h"
 #include "policy.h"
 #include "util.h"
-
-/* Every key here is a string literal, added once to a new object: json-c need neither copy it
- * nor look for an earlier value (thousands of devices, some thirty keys each). */
-static void put(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add_ex(o, key, v,
-				  JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
-}
-
-static json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
 
 static json_object *hex_id(unsigned v, int width)
 {
@@ -26,14 +15,6 @@ static json_object *hex_id(unsigned v, int width)
 static json_object *int_or_null(int v, int none)
 {
 	return v == none ? NULL : json_object_new_int(v);
-}
-
-static json_object *strv_to_json(char *const *v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
 }
 
 static json_object *words_to_json(const char *s)
@@ -52,39 +33,39 @@ static json_object *in_use_to_json(const struct in_use *u)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "kind", json_object_new_string(u->kind));
-	put(o, "name", json_object_new_string(u->name));
-	put(o, "detail", str_or_null(u->detail));
+	json_put(o, "kind", json_object_new_string(u->kind));
+	json_put(o, "name", json_object_new_string(u->name));
+	json_put(o, "detail", json_str_or_null(u->detail));
 	if (streq(u->kind, "net")) {
-		put(o, "addresses", strv_to_json(u->addresses));
-		put(o, "routes", strv_to_json(u->routes));
-		put(o, "up", json_object_new_boolean(u->up));
-		put(o, "default_route", json_object_new_boolean(u->default_route));
-		put(o, "master", str_or_null(u->master));
-		put(o, "uppers", strv_to_json(u->uppers));
-		put(o, "own_connection", json_object_new_boolean(u->own_connection));
+		json_put(o, "addresses", json_strv(u->addresses));
+		json_put(o, "routes", json_strv(u->routes));
+		json_put(o, "up", json_object_new_boolean(u->up));
+		json_put(o, "default_route", json_object_new_boolean(u->default_route));
+		json_put(o, "master", json_str_or_null(u->master));
+		json_put(o, "uppers", json_strv(u->uppers));
+		json_put(o, "own_connection", json_object_new_boolean(u->own_connection));
 	} else if (streq(u->kind, "mount")) {
-		put(o, "source", str_or_null(u->source));
-		put(o, "mountpoint", str_or_null(u->mountpoint));
-		put(o, "mountpoints", strv_to_json(u->mountpoints));
-		put(o, "fstype", str_or_null(u->fstype));
-		put(o, "root", json_object_new_boolean(u->root));
+		json_put(o, "source", json_str_or_null(u->source));
+		json_put(o, "mountpoint", json_str_or_null(u->mountpoint));
+		json_put(o, "mountpoints", json_strv(u->mountpoints));
+		json_put(o, "fstype", json_str_or_null(u->fstype));
+		json_put(o, "root", json_object_new_boolean(u->root));
 	} else if (streq(u->kind, "swap")) {
-		put(o, "source", str_or_null(u->source));
+		json_put(o, "source", json_str_or_null(u->source));
 	} else if (streq(u->kind, "holder")) {
-		put(o, "chain", strv_to_json(u->chain));
-		put(o, "mountpoint", str_or_null(u->mountpoint));
-		put(o, "mountpoints", strv_to_json(u->mountpoints));
-		put(o, "fstype", str_or_null(u->fstype));
-		put(o, "root", json_object_new_boolean(u->root));
-		put(o, "swap", json_object_new_boolean(u->swap));
+		json_put(o, "chain", json_strv(u->chain));
+		json_put(o, "mountpoint", json_str_or_null(u->mountpoint));
+		json_put(o, "mountpoints", json_strv(u->mountpoints));
+		json_put(o, "fstype", json_str_or_null(u->fstype));
+		json_put(o, "root", json_object_new_boolean(u->root));
+		json_put(o, "swap", json_object_new_boolean(u->swap));
 	} else if (streq(u->kind, "devnode")) {
-		put(o, "pid", json_object_new_int(u->pid));
-		put(o, "command", str_or_null(u->command));
-		put(o, "path", str_or_null(u->path));
-		put(o, "subsystem", str_or_null(u->subsystem));
+		json_put(o, "pid", json_object_new_int(u->pid));
+		json_put(o, "command", json_str_or_null(u->command));
+		json_put(o, "path", json_str_or_null(u->path));
+		json_put(o, "subsystem", json_str_or_null(u->subsystem));
 	} else if (u->own_connection)
-		put(o, "own_connection", json_object_new_boolean(true));
+		json_put(o, "own_connection", json_object_new_boolean(true));
 	return o;
 }
 
@@ -93,35 +74,35 @@ json_object *device_to_json(const struct device *d)
 	json_object *o = json_object_new_object();
 	json_object *inuse = json_object_new_array();
 
-	put(o, "address", json_object_new_string(d->addr));
-	put(o, "vendor_id", d->ids_known ? hex_id(d->vendor_id, 4) : NULL);
-	put(o, "device_id", d->ids_known ? hex_id(d->device_id, 4) : NULL);
-	put(o, "subsystem_vendor_id", hex_id(d->subsys_vendor_id, 4));
-	put(o, "subsystem_device_id", hex_id(d->subsys_device_id, 4));
-	put(o, "class_id", hex_id(d->class_id, 6));
-	put(o, "revision", d->revision_known ? hex_id(d->revision, 2) : NULL);
-	put(o, "vendor", str_or_null(d->vendor));
-	put(o, "device", str_or_null(d->device));
-	put(o, "class", str_or_null(d->class_name));
-	put(o, "iommu_group", int_or_null(d->group, -1));
-	put(o, "driver", str_or_null(d->driver));
-	put(o, "driver_module", str_or_null(d->driver_module));
-	put(o, "driver_override", str_or_null(d->driver_override));
-	put(o, "modules", strv_to_json(d->modules));
-	put(o, "modules_known", json_object_new_boolean(d->modules_known));
-	put(o, "dma", json_object_new_string(dma_role_to_string(d->dma)));
-	put(o, "bridge", json_object_new_boolean(d->bridge));
-	put(o, "boot_vga", json_object_new_boolean(d->boot_vga));
-	put(o, "numa_node", int_or_null(d->numa_node, -1));
-	put(o, "reset_methods", words_to_json(d->reset_method));
-	put(o, "physfn", str_or_null(d->physfn));
-	put(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
-	put(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
-	put(o, "vfio_device", str_or_null(d->vfio_dev_name));
+	json_put(o, "address", json_object_new_string(d->addr));
+	json_put(o, "vendor_id", d->ids_known ? hex_id(d->vendor_id, 4) : NULL);
+	json_put(o, "device_id", d->ids_known ? hex_id(d->device_id, 4) : NULL);
+	json_put(o, "subsystem_vendor_id", hex_id(d->subsys_vendor_id, 4));
+	json_put(o, "subsystem_device_id", hex_id(d->subsys_device_id, 4));
+	json_put(o, "class_id", hex_id(d->class_id, 6));
+	json_put(o, "revision", d->revision_known ? hex_id(d->revision, 2) : NULL);
+	json_put(o, "vendor", json_str_or_null(d->vendor));
+	json_put(o, "device", json_str_or_null(d->device));
+	json_put(o, "class", json_str_or_null(d->class_name));
+	json_put(o, "iommu_group", int_or_null(d->group, -1));
+	json_put(o, "driver", json_str_or_null(d->driver));
+	json_put(o, "driver_module", json_str_or_null(d->driver_module));
+	json_put(o, "driver_override", json_str_or_null(d->driver_override));
+	json_put(o, "modules", json_strv(d->modules));
+	json_put(o, "modules_known", json_object_new_boolean(d->modules_known));
+	json_put(o, "dma", json_object_new_string(dma_role_to_string(d->dma)));
+	json_put(o, "bridge", json_object_new_boolean(d->bridge));
+	json_put(o, "boot_vga", json_object_new_boolean(d->boot_vga));
+	json_put(o, "numa_node", int_or_null(d->numa_node, -1));
+	json_put(o, "reset_methods", words_to_json(d->reset_method));
+	json_put(o, "physfn", json_str_or_null(d->physfn));
+	json_put(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
+	json_put(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
+	json_put(o, "vfio_device", json_str_or_null(d->vfio_dev_name));
 	for (size_t i = 0; i < d->n_in_use; i++)
 		json_object_array_add(inuse, in_use_to_json(&d->in_use[i]));
-	put(o, "in_use", inuse);
-	put(o, "in_use_unknown", strv_to_json(d->in_use_unknown));
+	json_put(o, "in_use", inuse);
+	json_put(o, "in_use_unknown", json_strv(d->in_use_unknown));
 	return o;
 }
 
@@ -132,26 +113,26 @@ json_object *group_to_json(const struct group *g)
 	json_object *holders = json_object_new_array();
 	json_object *devices = json_object_new_array();
 
-	put(o, "group", json_object_new_int(g->number));
-	put(o, "type", str_or_null(g->type));
-	put(o, "viable", json_object_new_boolean(g->viable));
-	put(o, "vfio_bound", json_object_new_boolean(g->vfio_bound));
+	json_put(o, "group", json_object_new_int(g->number));
+	json_put(o, "type", json_str_or_null(g->type));
+	json_put(o, "viable", json_object_new_boolean(g->viable));
+	json_put(o, "vfio_bound", json_object_new_boolean(g->vfio_bound));
 	for (size_t i = 0; i < g->n_blockers; i++)
 		json_object_array_add(blockers, json_object_new_string(g->blockers[i]->addr));
-	put(o, "blockers", blockers);
+	json_put(o, "blockers", blockers);
 	for (size_t i = 0; i < g->n_holders; i++) {
 		json_object *hj = json_object_new_object();
-		put(hj, "pid", json_object_new_int(g->holders[i].pid));
-		put(hj, "command", json_object_new_string(g->holders[i].command));
-		put(hj, "path", json_object_new_string(g->holders[i].path));
+		json_put(hj, "pid", json_object_new_int(g->holders[i].pid));
+		json_put(hj, "command", json_object_new_string(g->holders[i].command));
+		json_put(hj, "path", json_object_new_string(g->holders[i].path));
 		json_object_array_add(holders, hj);
 	}
-	put(o, "holders", holders);
-	put(o, "holders_state", json_object_new_string(g->holders_state));
-	put(o, "holders_note", str_or_null(g->holders_note));
+	json_put(o, "holders", holders);
+	json_put(o, "holders_state", json_object_new_string(g->holders_state));
+	json_put(o, "holders_note", json_str_or_null(g->holders_note));
 	for (size_t i = 0; i < g->n_devices; i++)
 		json_object_array_add(devices, device_to_json(g->devices[i]));
-	put(o, "devices", devices);
+	json_put(o, "devices", devices);
 	return o;
 }
 
@@ -159,13 +140,13 @@ json_object *kernel_to_json(const struct kernel_info *k)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "release", json_object_new_string(k->release));
-	put(o, "iommu", json_object_new_boolean(k->iommu));
-	put(o, "iommu_units", strv_to_json(k->iommus));
+	json_put(o, "release", json_object_new_string(k->release));
+	json_put(o, "iommu", json_object_new_boolean(k->iommu));
+	json_put(o, "iommu_units", json_strv(k->iommus));
 	if (!k->iommu)
-		put(o, "iommu_hint", json_object_new_string(k->iommu_parameter));
-	put(o, "dma_ownership_checks", json_object_new_boolean(k->dma_ownership_checks));
-	put(o, "dma_ownership_checks_source", json_object_new_string(k->checks_source));
+		json_put(o, "iommu_hint", json_object_new_string(k->iommu_parameter));
+	json_put(o, "dma_ownership_checks", json_object_new_boolean(k->dma_ownership_checks));
+	json_put(o, "dma_ownership_checks_source", json_object_new_string(k->checks_source));
 	return o;
 }
 
@@ -175,11 +156,11 @@ static json_object *journal_entry_to_json(const struct journal_entry *e)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "address", json_object_new_string(e->addr));
-	put(o, "driver", str_or_null(e->driver));
-	put(o, "driver_override", str_or_null(e->driver_override));
-	put(o, "since", json_object_new_string(e->since));
-	put(o, "reason", json_object_new_string(e->reason));
+	json_put(o, "address", json_object_new_string(e->addr));
+	json_put(o, "driver", json_str_or_null(e->driver));
+	json_put(o, "driver_override", json_str_or_null(e->driver_override));
+	json_put(o, "since", json_object_new_string(e->since));
+	json_put(o, "reason", json_object_new_string(e->reason));
 	return o;
 }
 
@@ -187,9 +168,9 @@ static json_object *interrupted_to_json(const struct journal *j)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "pid", json_object_new_int(j->txn_pid));
-	put(o, "command", json_object_new_string(j->txn_command));
-	put(o, "devices", strv_to_json(j->txn_devices));
+	json_put(o, "pid", json_object_new_int(j->txn_pid));
+	json_put(o, "command", json_object_new_string(j->txn_command));
+	json_put(o, "devices", json_strv(j->txn_devices));
 	return o;
 }
 
@@ -197,24 +178,24 @@ static void status_view_to_json(const struct status_view *v, json_object *o)
 {
 	json_object *managed = json_object_new_array(), *mismatches = json_object_new_array();
 
-	put(o, "interrupted",
-	    v->journal && v->interrupted ? interrupted_to_json(v->journal) : NULL);
+	json_put(o, "interrupted",
+		 v->journal && v->interrupted ? interrupted_to_json(v->journal) : NULL);
 	for (size_t i = 0; v->journal && i < v->journal->n_entries; i++)
 		json_object_array_add(managed, journal_entry_to_json(&v->journal->entries[i]));
-	put(o, "managed", managed);
+	json_put(o, "managed", managed);
 	for (size_t i = 0; i < v->n_mismatches; i++)
 		json_object_array_add(mismatches, config_mismatch_to_json(&v->mismatches[i]));
-	put(o, "config_mismatches", mismatches);
-	put(o, "config_error", str_or_null(v->config_error));
+	json_put(o, "config_mismatches", mismatches);
+	json_put(o, "config_error", json_str_or_null(v->config_error));
 }
 
 static json_object *status_head_to_json(const struct host *h, const struct status_view *v)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
-	put(o, "kernel", kernel_to_json(&h->kernel));
-	put(o, "group_count", json_object_new_int((int)h->n_groups));
+	json_put(o, "schema", json_object_new_int(DEVOWN_JSON_SCHEMA));
+	json_put(o, "kernel", kernel_to_json(&h->kernel));
+	json_put(o, "group_count", json_object_new_int((int)h->n_groups));
 	if (v)
 		status_view_to_json(v, o);
 	return o;
@@ -229,19 +210,11 @@ json_object *status_to_json(const struct host *h, const struct selection *s,
 
 	for (size_t i = 0; i < s->n_groups; i++)
 		json_object_array_add(groups, group_to_json(s->groups[i]));
-	put(o, "groups", groups);
+	json_put(o, "groups", groups);
 	for (size_t i = 0; i < s->n_loose; i++)
 		json_object_array_add(loose, device_to_json(s->loose[i]));
-	put(o, "devices_without_group", loose);
+	json_put(o, "devices_without_group", loose);
 	return o;
-}
-
-void json_print(json_object *o)
-{
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
-	      stdout);
-	fputc('\n', stdout);
 }
 
 #define JSON_PRINT_FLAGS \

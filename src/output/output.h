@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "devown-config.h"
+#include "json.h"
 #include "journal.h"
 #include "model.h"
 #include "targets.h"
@@ -36,9 +37,6 @@ json_object *group_to_json(const struct group *g);
 json_object *kernel_to_json(const struct kernel_info *k);
 json_object *status_to_json(const struct host *h, const struct selection *s,
 			    const struct status_view *v);
-
-/* Prints a JSON object to stdout, pretty, with a final newline. */
-void json_print(json_object *o);
 
 /* Prints exactly what json_print(status_to_json(h, s)) prints, building one group or device
  * at a time so that memory stays flat however many devices the host has. */

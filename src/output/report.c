@@ -72,18 +72,9 @@ void report_items_text(const struct plan *p, bool dry_run, FILE *f)
 static json_object *state_json(const char *driver, const char *override)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "driver", driver ? json_object_new_string(driver) : NULL);
-	json_object_object_add(o, "driver_override",
-			       override ? json_object_new_string(override) : NULL);
+	json_object_object_add(o, "driver", json_str_or_null(driver));
+	json_object_object_add(o, "driver_override", json_str_or_null(override));
 	return o;
-}
-
-static json_object *strv_json(char **v)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	return a;
 }
 
 json_object *report_json(const struct plan *p, const char *command, const char *driver_arg,
@@ -170,8 +161,8 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 	}
 	json_object_object_add(root, "refusals", refusals);
 	json_object_object_add(root, "rolled_back", json_object_new_boolean(o && o->rolled_back));
-	json_object_object_add(root, "differs", strv_json(o ? o->differs : NULL));
-	json_object_object_add(root, "notes", strv_json(p->notes));
+	json_object_object_add(root, "differs", json_strv(o ? o->differs : NULL));
+	json_object_object_add(root, "notes", json_strv(p->notes));
 	return root;
 }
 

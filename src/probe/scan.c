@@ -334,7 +334,7 @@ static void prepare_lookups(void *arg)
 		  (double)(now_us() - t2) / 1000);
 }
 
-int host_scan(struct host *h, const struct scan_options *o)
+int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 {
 	_cleanup_strv_free_ char **addrs = NULL;
 	_cleanup_free_ int *groups = NULL;
@@ -346,9 +346,11 @@ int host_scan(struct host *h, const struct scan_options *o)
 
 	memset(h, 0, sizeof(*h));
 	r = sysfs_pci_devices(&addrs);
-	if (r < 0)
-		return log_error_errno(r, "cannot list PCI devices in %s/sys/bus/pci/devices: %m",
-				       root_prefix());
+	if (r < 0) {
+		*ret_error = xasprintf("cannot list PCI devices in %s/sys/bus/pci/devices: %s",
+				       root_prefix(), strerror(-r));
+		return r;
+	}
 	r = sysfs_iommu_groups(&groups, &n_groups);
 	if (r < 0)
 		log_warning_errno(r, "cannot list IOMMU groups: %m");

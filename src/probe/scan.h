@@ -12,8 +12,9 @@ struct scan_options {
 	bool holders; /* who holds VFIO groups (scans /proc only when a VFIO driver is bound) */
 };
 
-/* Builds the model of every PCI device and IOMMU group. Returns 0 or -errno (no PCI bus). */
-int host_scan(struct host *h, const struct scan_options *o);
+/* Builds the model of every PCI device and IOMMU group. Returns 0, or -errno with *ret_error
+ * set to one line (caller frees) when there is no PCI bus to read. */
+int host_scan(struct host *h, const struct scan_options *o, char **ret_error);
 
 /* Reads one device's attributes into d (which must be zeroed or released with device_done).
  * dirfd is the device's sysfs directory. */

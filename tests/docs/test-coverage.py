@@ -105,11 +105,11 @@ def source_facts(root, c):
         facts[name] = found
 
     gather("JSON keys", [one("output.c"), one("report.c")], JSON_KEY)
-    gather("journal keys", [one("journal.c")], JSON_KEY)
+    gather("journal keys", [one("journal-file.c")], JSON_KEY)
     # Every other source that prints JSON: its keys are a contract too.
     facts["other JSON keys"] = {}
     for f in c_files:
-        if os.path.basename(f) in ("output.c", "report.c", "journal.c"):
+        if os.path.basename(f) in ("output.c", "report.c", "journal-file.c"):
             continue
         keys = set(strings_in(f, JSON_KEY))
         if keys:

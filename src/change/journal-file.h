@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "journal.h"
+#include "lock.h"
+
+/* Loads the journal; a missing file is an empty journal. Returns 0 or -errno; -EBADMSG with
+ * *ret_error (one line naming the file, caller frees) when it is unreadable or corrupt. */
+int journal_load(struct journal *j, char **ret_error);
+/* Writes it atomically, creating the directory; removes the file when empty. */
+int journal_save(const struct journal *j);
+
+/* Takes the exclusive change lock, waiting up to timeout_ms (saying so on stderr once). On
+ * timeout returns -EBUSY and, when known, the holder's description ("pid 812: devown bind
+ * ...") in *ret_holder; other errors come with *ret_error (one line, caller frees). */
+int lock_take(int timeout_ms, int *ret_fd, char **ret_holder, char **ret_error);
