@@ -18,7 +18,7 @@ int config_load(char *const *files, size_t n, struct config *ret, char **ret_err
 	if (n == 0) {
 		_cleanup_free_ char *dir = config_dir();
 		_cleanup_strv_free_ char **names = NULL;
-		r = list_dir_at(AT_FDCWD, dir, &names);
+		r = config_dir_list(dir, &names);
 		if (r == -ENOENT)
 			names = xcalloc(1, sizeof(char *));
 		else if (r < 0) {

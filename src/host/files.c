@@ -18,6 +18,11 @@ char *config_dir(void)
 	return xasprintf("%s%s/devown", root_prefix(), DEVOWN_SYSCONFDIR);
 }
 
+int config_dir_list(const char *dir, char ***ret)
+{
+	return list_dir_at(AT_FDCWD, dir, ret);
+}
+
 /* Sets *ret_error to "FILE: problem" and returns r. */
 static int file_fail(char **ret_error, int r, const char *file, const char *fmt, ...)
 	_printf_(4, 5);

@@ -21,6 +21,9 @@ char *root_path(const char *abs);
 int read_text_at(int dirfd, const char *name, char **ret);
 /* Same for a small file under the root ("/proc/sys/kernel/osrelease"), read to its end. */
 int read_root_text(const char *abs, char **ret);
+/* Reads a whole file under the root (procfs files outgrow read_text_at's page), as it is. A
+ * file absent from a fake root reads as empty: fixture trees hold only what a test needs. */
+int read_root_file(const char *abs, char **ret);
 /* Reads an attribute that holds a number (hex with 0x, or decimal). */
 int read_uint_at(int dirfd, const char *name, unsigned *ret);
 int read_int_at(int dirfd, const char *name, int *ret);

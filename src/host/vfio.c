@@ -69,3 +69,11 @@ int vfio_group_viable(int group)
 		return -errno;
 	return (st.flags & VFIO_GROUP_FLAGS_VIABLE) ? 1 : 0;
 }
+
+int vfio_group_open_probe(int group)
+{
+	_cleanup_free_ char *node = vfio_group_node(group);
+	_cleanup_close_ int fd = open(node, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : 0;
+}

@@ -11,3 +11,8 @@ int vfio_wait_group_node(int group, int timeout_ms);
  * which claims nothing. Returns 1 viable, 0 not viable, -EBUSY when somebody holds the group,
  * or -errno. */
 int vfio_group_viable(int group);
+
+/* Opens /dev/vfio/N and closes it again, which claims nothing: 0 when it opened, -EBUSY when
+ * somebody holds the group (possibly a process /proc does not show), or another -errno (-EACCES
+ * without root). */
+int vfio_group_open_probe(int group);

@@ -17,7 +17,9 @@
 #include <sys/sysmacros.h>
 
 #include "holders.h"
+#include "procfs.h"
 #include "sysfs.h"
+#include "vfio.h"
 #include "util.h"
 
 /* Maps a VFIO node path to the group it belongs to, or -1. */
@@ -257,8 +259,7 @@ static void settle_groups(struct host *h, size_t unreadable)
 {
 	for (size_t i = 0; i < h->n_groups; i++) {
 		struct group *g = &h->groups[i];
-		_cleanup_free_ char *node = NULL;
-		_cleanup_close_ int fd = -1;
+		int r;
 
 		if (!g->vfio_bound)
 			continue;
@@ -267,11 +268,10 @@ static void settle_groups(struct host *h, size_t unreadable)
 			continue;
 		/* Some processes were out of sight. An open of the group node answers whether
 		 * anybody holds it (EBUSY) without claiming anything; it needs root. */
-		node = xasprintf("%s/dev/vfio/%d", root_prefix(), g->number);
-		fd = open(node, O_RDWR | O_CLOEXEC);
-		if (fd >= 0)
+		r = vfio_group_open_probe(g->number);
+		if (r >= 0)
 			continue;
-		if (errno == EBUSY) {
+		if (r == -EBUSY) {
 			g->held_unseen = true;
 			g->holders_state = "unknown";
 			g->holders_note = xstrdup("held by a process devown cannot see (another "
@@ -287,14 +287,13 @@ static void settle_groups(struct host *h, size_t unreadable)
 /* Reads every process's descriptors once; counts the processes that could not be read. */
 static int walk_proc(struct pass *p, size_t *unreadable)
 {
-	_cleanup_free_ char *proc = root_path("/proc");
 	_cleanup_close_ int procfd = -1;
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	char self[32];
 
 	snprintf(self, sizeof(self), "%d", (int)getpid());
-	procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	procfd = proc_open_dir("");
 	if (procfd < 0) {
 		(*unreadable)++;
 		return 0;
@@ -397,14 +396,9 @@ int holders_scan(struct host *h)
 
 void holders_probe_group(struct group *g)
 {
-	_cleanup_free_ char *node = NULL;
-	_cleanup_close_ int fd = -1;
-
 	if (!g->vfio_bound || g->n_holders > 0 || g->held_unseen)
 		return;
-	node = xasprintf("%s/dev/vfio/%d", root_prefix(), g->number);
-	fd = open(node, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 || errno != EBUSY)
+	if (vfio_group_open_probe(g->number) != -EBUSY)
 		return;
 	g->held_unseen = true;
 	g->holders_state = "unknown";

@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "inuse.h"
+#include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -36,48 +37,6 @@
 #define RTF6_LOCAL	0x80000000U
 
 /* ---- findings ---- */
-
-/* ---- small readers ---- */
-
-/* Reads a whole file under the root (procfs files outgrow read_text_at's page). A file that is
- * absent from a fake root means "nothing there": fixture trees hold only what a test needs. */
-static int read_root_file(const char *abs, char **ret)
-{
-	_cleanup_free_ char *p = root_path(abs);
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT && root_is_fake()) {
-			*ret = xstrdup("");
-			return 0;
-		}
-		return -errno;
-	}
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			buf = xrealloc(buf, cap + 1);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (!buf)
-		buf = xmalloc(1);
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
 
 /* Undoes the octal escapes (\040 for a space) of mountinfo and /proc/swaps, in place. */
 static void unescape_octal(char *s)
@@ -240,7 +199,7 @@ static void load_if_inet6(struct ctx *c)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
-	int r = read_root_file("/proc/net/if_inet6", &text);
+	int r = proc_read_file("net/if_inet6", &text);
 
 	if (r == -ENOENT)
 		return; /* IPv6 disabled */
@@ -263,7 +222,7 @@ static void load_route4(struct ctx *c)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
-	int r = read_root_file("/proc/net/route", &text);
+	int r = proc_read_file("net/route", &text);
 
 	if (r == -ENOENT)
 		return;
@@ -290,7 +249,7 @@ static void load_route6(struct ctx *c)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
-	int r = read_root_file("/proc/net/ipv6_route", &text);
+	int r = proc_read_file("net/ipv6_route", &text);
 
 	if (r == -ENOENT)
 		return;
@@ -368,45 +327,9 @@ static int parse_getaddr(struct ctx *c, const unsigned char *buf, size_t len, ui
 	return 0;
 }
 
-static int dump_getaddr_socket(struct ctx *c)
+static int parse_getaddr_reply(void *userdata, const unsigned char *buf, size_t n, unsigned seq)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ unsigned char *buf = NULL;
-	struct {
-		struct nlmsghdr nh;
-		struct ifaddrmsg ifa;
-	} req = {
-		.nh = { .nlmsg_len = sizeof(req),
-			.nlmsg_type = RTM_GETADDR,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1 },
-		.ifa = { .ifa_family = AF_INET },
-	};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 2 }; /* the kernel answers at once; never hang on it */
-	const size_t bufsize = 65536;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	buf = xmalloc(bufsize);
-	for (;;) {
-		ssize_t n = recv(fd, buf, bufsize, 0);
-		int r;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		if (n == 0)
-			return -EPIPE;
-		r = parse_getaddr(c, buf, (size_t)n, req.nh.nlmsg_seq);
-		if (r != 0)
-			return r < 0 ? r : 0;
-	}
+	return parse_getaddr(userdata, buf, n, seq);
 }
 
 /* IPv4 addresses: the one source without a procfs file. The fixture file holds the bytes of
@@ -416,26 +339,18 @@ static void load_addr4(struct ctx *c)
 	int r;
 
 	if (root_is_fake()) {
-		_cleanup_free_ char *p = root_path("/netlink/RTM_GETADDR");
-		_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-		struct stat st;
 		_cleanup_free_ unsigned char *buf = NULL;
-		ssize_t n;
+		size_t n = 0;
 
-		if (fd < 0) {
-			if (errno != ENOENT)
-				net_error(c, -errno, "IPv4 addresses (netlink/RTM_GETADDR)");
+		r = netlink_fixture_read(&buf, &n);
+		if (r < 0) {
+			if (r != -ENOENT)
+				net_error(c, r, "IPv4 addresses (netlink/RTM_GETADDR)");
 			return;
 		}
-		if (fstat(fd, &st) < 0 || st.st_size > 16 * 1024 * 1024)
-			return net_error(c, -EFBIG, "IPv4 addresses (netlink/RTM_GETADDR)");
-		buf = xmalloc((size_t)st.st_size + 1);
-		n = read(fd, buf, (size_t)st.st_size);
-		if (n < 0)
-			return net_error(c, -errno, "IPv4 addresses (netlink/RTM_GETADDR)");
-		r = parse_getaddr(c, buf, (size_t)n, 0);
+		r = parse_getaddr(c, buf, n, 0);
 	} else
-		r = dump_getaddr_socket(c);
+		r = netlink_dump_getaddr(parse_getaddr_reply, c);
 	if (r < 0)
 		net_error(c, r, "IPv4 addresses (rtnetlink)");
 }
@@ -537,8 +452,8 @@ struct sock_owner {
 static void process_sockets(const char *pid, const char *comm, struct sock_owner **socks,
 			    size_t *n_socks)
 {
-	_cleanup_free_ char *dir = xasprintf("%s/proc/%s/fd", root_prefix(), pid);
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *dir = xasprintf("%s/fd", pid);
+	_cleanup_close_ int fd = proc_open_dir(dir);
 	_cleanup_strv_free_ char **fds = NULL;
 
 	if (fd < 0 || list_dir_at(fd, ".", &fds) < 0)
@@ -563,10 +478,10 @@ static void process_sockets(const char *pid, const char *comm, struct sock_owner
 /* Reads /proc/PID/stat: the command and the parent's pid. */
 static int process_parent(const char *pid, char *comm, size_t size, int *ppid)
 {
-	_cleanup_free_ char *path = xasprintf("/proc/%s/stat", pid);
+	_cleanup_free_ char *path = xasprintf("%s/stat", pid);
 	_cleanup_free_ char *stat = NULL;
 	const char *open_paren, *close_paren;
-	int r = read_root_text(path, &stat);
+	int r = proc_read_text(path, &stat);
 
 	if (r < 0)
 		return r;
@@ -604,7 +519,7 @@ static void load_ancestor_conns(struct ctx *c)
 	for (int v6 = 0; socks && v6 <= 1; v6++) {
 		_cleanup_free_ char *text = NULL;
 		char *save = NULL;
-		if (read_root_file(v6 ? "/proc/net/tcp6" : "/proc/net/tcp", &text) < 0)
+		if (proc_read_file(v6 ? "net/tcp6" : "net/tcp", &text) < 0)
 			continue;
 		/* "0: 0A00020F:0016 0700710B:C386 01 00000000:00000000 00:00000000 00000000
 		 *  0 0 31337 ...": local, remote, state, queues, timer, retransmits, uid, timeout,
@@ -653,7 +568,7 @@ static void load_mounts(struct ctx *c)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
-	int r = read_root_file("/proc/self/mountinfo", &text);
+	int r = proc_read_file("self/mountinfo", &text);
 
 	if (r < 0) {
 		c->mounts_error = xasprintf("cannot read /proc/self/mountinfo: %s", strerror(-r));
@@ -702,7 +617,7 @@ static void load_swaps(struct ctx *c)
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
 	bool header = true;
-	int r = read_root_file("/proc/swaps", &text);
+	int r = proc_read_file("swaps", &text);
 
 	if (r < 0) {
 		c->swaps_error = xasprintf("cannot read /proc/swaps: %s", strerror(-r));
@@ -800,8 +715,8 @@ static int open_class(const char *cls, const char *name)
 
 	if (!safe_name(name))
 		return -EINVAL;
-	p = xasprintf("%s/sys/%s/%s", root_prefix(), cls, name);
-	return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	p = xasprintf("%s/%s", cls, name);
+	return sys_open_dir(p);
 }
 
 /* The device a class link leads into: the last component of the link that names one of the
@@ -829,14 +744,13 @@ static struct device *link_owner(struct host *h, const char *link)
 /* Lists /sys/CLS and reads each entry's link. Caller frees both vectors (same length). */
 static int list_class(const char *cls, char ***ret_names, char ***ret_links)
 {
-	_cleanup_free_ char *p = xasprintf("%s/sys/%s", root_prefix(), cls);
 	_cleanup_close_ int fd = -1;
 	char **names = NULL, **links = NULL;
 	int r;
 
-	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = sys_open_dir(cls);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = list_dir_at(fd, ".", &names);
 	if (r < 0)
 		return r;
@@ -905,7 +819,7 @@ static void add_devnode(struct device *d, int dirfd, const char *name, const cha
 	d->devnodes = xrealloc(d->devnodes, (d->n_devnodes + 1) * sizeof(struct devnode));
 	d->devnodes[d->n_devnodes++] = (struct devnode){
 		.name = xstrdup(name),
-		.path = xasprintf("/dev/%s", devname && *devname ? devname : name),
+		.path = dev_node_path(devname && *devname ? devname : name),
 		.subsystem = xstrdup(subsystem ? subsystem : "?"),
 		.via = via ? xstrdup(via) : NULL,
 		.major = major,
@@ -1363,17 +1277,16 @@ static void storage_findings(struct ctx *c, struct device *d, const struct blk *
  * virtual console is bound to fbcon. */
 static void fbcon_fbs(bool used[10])
 {
-	_cleanup_free_ char *vt = root_path("/sys/class/vtconsole");
+	_cleanup_close_ int vt = sys_open_dir("class/vtconsole");
 	_cleanup_strv_free_ char **cons = NULL;
 	_cleanup_free_ char *cmdline = NULL;
 	bool bound = false;
 
 	memset(used, 0, 10 * sizeof(bool));
-	if (list_dir_at(AT_FDCWD, vt, &cons) < 0)
+	if (vt < 0 || list_dir_at(vt, ".", &cons) < 0)
 		return;
 	for (size_t i = 0; cons[i]; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", vt, cons[i]);
-		_cleanup_close_ int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int fd = openat(vt, cons[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		_cleanup_free_ char *name = NULL;
 		unsigned b = 0;
 		if (fd < 0 || read_text_at(fd, "name", &name) < 0)
@@ -1384,7 +1297,7 @@ static void fbcon_fbs(bool used[10])
 	if (!bound)
 		return;
 	used[0] = true;
-	if (read_root_text("/proc/cmdline", &cmdline) >= 0) {
+	if (proc_read_text("cmdline", &cmdline) >= 0) {
 		const char *m = strstr(cmdline, "fbcon=map:");
 		if (m && (m == cmdline || m[-1] == ' ')) {
 			used[0] = false;
@@ -1396,7 +1309,7 @@ static void fbcon_fbs(bool used[10])
 
 static void display_findings(struct host *h)
 {
-	_cleanup_free_ char *dir = root_path("/sys/class/graphics");
+	_cleanup_close_ int dir = -1;
 	_cleanup_strv_free_ char **fbs = NULL;
 	bool used[10];
 
@@ -1405,11 +1318,12 @@ static void display_findings(struct host *h)
 			inuse_add(&h->devices[i], "display", "boot_vga",
 				  "the firmware's boot display");
 
-	if (list_dir_at(AT_FDCWD, dir, &fbs) < 0)
+	dir = sys_open_dir("class/graphics");
+	if (dir < 0 || list_dir_at(dir, ".", &fbs) < 0)
 		return;
 	fbcon_fbs(used);
 	for (size_t i = 0; fbs[i]; i++) {
-		_cleanup_free_ char *p = NULL, *addr = NULL;
+		_cleanup_free_ char *addr = NULL;
 		_cleanup_close_ int fd = -1;
 		struct device *d;
 		unsigned n;
@@ -1417,8 +1331,7 @@ static void display_findings(struct host *h)
 
 		if (sscanf(fbs[i], "fb%u%n", &n, &end) != 1 || fbs[i][end] || n >= 10 || !used[n])
 			continue;
-		p = xasprintf("%s/%s", dir, fbs[i]);
-		fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = openat(dir, fbs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || read_link_base_at(fd, "device", &addr) < 0)
 			continue;
 		d = host_find_device(h, addr);

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "kernel.h"
 #include "policy.h"
+#include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -34,8 +35,7 @@ static int scan_kallsyms(unsigned *ret)
 {
 	static const char *const names[] = { "iommu_group_claim_dma_owner",
 					     "vfio_iommu_group_notifier" };
-	_cleanup_free_ char *p = root_path("/proc/kallsyms");
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = proc_open_file("kallsyms");
 	enum { CHUNK = 256 * 1024, KEEP = 64 };
 	_cleanup_free_ char *buf = NULL;
 	size_t have = 0;
@@ -104,7 +104,7 @@ int kernel_info_load(struct kernel_info *k)
 	unsigned syms = 0;
 	int r;
 
-	r = read_root_text("/proc/sys/kernel/osrelease", &k->release);
+	r = proc_read_text("sys/kernel/osrelease", &k->release);
 	if (r < 0) {
 		struct utsname u;
 		uname(&u);
@@ -114,7 +114,7 @@ int kernel_info_load(struct kernel_info *k)
 	if (r < 0)
 		k->iommus = xcalloc(1, sizeof(char *));
 
-	if (read_root_text("/proc/sys/kernel/random/boot_id", &boot_id) < 0)
+	if (proc_read_text("sys/kernel/random/boot_id", &boot_id) < 0)
 		boot_id = NULL;
 	r = cached_claim(boot_id);
 	if (r >= 0) {
@@ -146,8 +146,7 @@ void kernel_info_done(struct kernel_info *k)
 
 const char *kernel_iommu_parameter(void)
 {
-	_cleanup_free_ char *p = root_path("/proc/cpuinfo");
-	_cleanup_fclose_ FILE *f = fopen(p, "re");
+	_cleanup_fclose_ FILE *f = proc_fopen("cpuinfo");
 	char line[256];
 
 	while (f && fgets(line, sizeof(line), f)) {

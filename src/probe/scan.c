@@ -9,6 +9,7 @@
 #include "names.h"
 #include "policy.h"
 #include "scan.h"
+#include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -274,7 +275,7 @@ static struct device *read_devices(char **addrs, struct group *groups, size_t n_
 
 	j.devs = xcalloc(j.n + 1, sizeof(struct device));
 	j.present = present;
-	(void)root_prefix(); /* initialised once, before any worker reads it */
+	(void)root_is_fake(); /* the root is initialised once, before any worker reads it */
 	if (cpus > 0 && want > (size_t)cpus)
 		want = (size_t)cpus;
 	if (want > ELEMENTSOF(threads))
@@ -347,8 +348,8 @@ int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 	memset(h, 0, sizeof(*h));
 	r = sysfs_pci_devices(&addrs);
 	if (r < 0) {
-		*ret_error = xasprintf("cannot list PCI devices in %s/sys/bus/pci/devices: %s",
-				       root_prefix(), strerror(-r));
+		_cleanup_free_ char *dir = sys_path("bus/pci/devices");
+		*ret_error = xasprintf("cannot list PCI devices in %s: %s", dir, strerror(-r));
 		return r;
 	}
 	r = sysfs_iommu_groups(&groups, &n_groups);
