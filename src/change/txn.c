@@ -442,8 +442,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		if (!touched[i])
 			continue;
 		if (i == stuck) {
-			/* Reading or writing its attributes would block devown too (REFERENCE.md
-			 * section 2): leave it, say so. */
+			/* Reading or writing its attributes would block devown too (docs/kernel.md,
+			 * "Writing to sysfs"): leave it, say so. */
 			strv_push(
 				&out->differs,
 				xasprintf(

@@ -58,9 +58,9 @@ int sysfs_driver_module(const char *driver, char **ret);
 /* ---- writes ----
  * Every write to sysfs goes through sysfs_write(): it opens the attribute with
  * O_WRONLY|O_CLOEXEC|O_NOFOLLOW, checks write() and close(), and runs in a child process bounded
- * by a timeout, because some writes block uninterruptibly in the kernel (REFERENCE.md section 2:
- * an unbind of a VFIO device that user space has open). -ETIMEDOUT means the child is still
- * stuck in the kernel and the write may yet take effect.
+ * by a timeout, because some writes block uninterruptibly in the kernel (docs/kernel.md,
+ * "Writing to sysfs": an unbind of a VFIO device that user space has open). -ETIMEDOUT means
+ * the child is still stuck in the kernel and the write may yet take effect.
  *
  * Testing aids, documented in devown(8): DEVOWN_FAIL_WRITE=N makes the Nth write of this run
  * fail with EIO without writing; DEVOWN_KILL_AFTER_WRITE=N kills devown with SIGKILL right

@@ -535,8 +535,8 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 
 		switch (it->action) {
 		case ACT_BIND:
-			/* REFERENCE.md section 2: override first, so that nothing hands the
-			 * device back to its old driver in between. */
+			/* docs/kernel.md, "Writing to sysfs": override first, so that nothing hands
+			 * the device back to its old driver in between. */
 			if (!overrides_equal(it->from.driver_override, want))
 				add_step(p, STEP_SET_OVERRIDE, it, want, -1);
 			if (cur)
@@ -556,7 +556,8 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 				add_step(p, seq[k].kind, it, seq[k].arg, -1);
 			/* It had no driver because none was loaded yet when devown took it (at
 			 * boot, say): give the kernel the choice it would have made then
-			 * (REFERENCE.md section 2). An original override keeps its meaning. */
+			 * (docs/kernel.md, "Writing to sysfs"). An original override keeps its
+			 * meaning. */
 			if (!it->to.driver && !it->to.driver_override)
 				add_step(p, STEP_PROBE, it, NULL, -1);
 			break;

@@ -16,7 +16,7 @@ bool driver_name_eq(const char *a, const char *b);
 bool driver_is_vfio(const char *driver);
 
 /* The driver sets driver_managed_dma: VFIO drivers, pci-stub and pcieport. Nothing in sysfs
- * says so, hence an allow-list (REFERENCE.md section 1). */
+ * says so, hence an allow-list (docs/kernel.md, "DMA ownership"). */
 bool driver_is_dma_managed(const char *driver);
 
 /* DMA role of a device from its bound driver (NULL: unbound). A vfio-dev/ child proves a VFIO

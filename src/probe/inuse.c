@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What the host uses each device for (REFERENCE.md section 5): network interfaces, block
+ * What the host uses each device for (docs/kernel.md, "Host use"): network interfaces, block
  * devices, the console, and (through holders.c's /proc pass) device nodes held open.
  *
  * Everything comes from files under root_prefix(), each read at most once per run and only

@@ -3,7 +3,7 @@
 
 #include "model.h"
 
-/* Finds what the host is using each device for (REFERENCE.md section 5) and fills
+/* Finds what the host is using each device for (docs/kernel.md, "Host use") and fills
  * device->in_use, device->in_use_unknown and device->devnodes:
  * - "net": interfaces below the device that are up, carry addresses or routes, or have upper
  *   devices (bond, bridge, team, VLAN); own_connection for the SSH connection's interface;
