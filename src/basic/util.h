@@ -104,11 +104,15 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+/* Appends the formatted text to *s (NULL counts as ""), which it reallocates. */
+void strextendf(char **s, const char *fmt, ...) _printf_(2, 3);
 
 /* Growable string vector, NULL-terminated; strv_push takes ownership of s. */
 size_t strv_length(char *const *v);
 void strv_push(char ***v, char *s);
 bool strv_contains(char *const *v, const char *s);
+/* The strings of v with sep between them ("" for none or NULL). Caller frees. */
+char *strv_join(char *const *v, const char *sep);
 
 /* Logging: every diagnostic goes to stderr and, for changes, to syslog (log_change). */
 enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };

@@ -28,17 +28,6 @@ static int finish(struct change_ctx *c, struct plan *p, const char *result, cons
 	return code;
 }
 
-static char *join(char **v)
-{
-	char *s = xstrdup("");
-	for (size_t i = 0; v && v[i]; i++) {
-		char *t = xasprintf("%s%s%s", s, i ? ", " : "", v[i]);
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
 /* A run that stopped before it could plan: one line on stderr (detail, what went wrong below,
  * when there is one; else the message) and, with --json, a document that scripts can read
  * ("result": "failed", "error": the message). */
@@ -95,7 +84,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	if (journal_load(&c->journal, &err) < 0)
 		return fail_early_detail(c, err, "cannot read the journal under %s", DEVOWN_RUNDIR);
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
-		_cleanup_free_ char *list = join(c->journal.txn_devices);
+		_cleanup_free_ char *list = strv_join(c->journal.txn_devices, ", ");
 		if (kind != CHANGE_RESTORE)
 			return fail_early(
 				c,
@@ -231,21 +220,12 @@ static char *describe_command(enum change_kind kind, int argc, char **argv, cons
 {
 	char *s = xstrdup(change_kind_to_string(kind));
 
-	for (int i = 0; i < argc; i++) {
-		char *t = xasprintf("%s %s", s, argv[i]);
-		free(s);
-		s = t;
-	}
-	if (driver_arg) {
-		char *t = xasprintf("%s %s", s, driver_arg);
-		free(s);
-		s = t;
-	}
-	if (group) {
-		char *t = xasprintf("%s --group", s);
-		free(s);
-		s = t;
-	}
+	for (int i = 0; i < argc; i++)
+		strextendf(&s, " %s", argv[i]);
+	if (driver_arg)
+		strextendf(&s, " %s", driver_arg);
+	if (group)
+		strextendf(&s, " --group");
 	return s;
 }
 

@@ -36,11 +36,7 @@ static void live_read(const char *addr, struct live *l)
 	(void)read_uint_at(fd, "vendor", &l->vendor_id);
 	(void)read_uint_at(fd, "device", &l->device_id);
 	(void)read_link_base_at(fd, "driver", &l->driver);
-	if (read_text_at(fd, "driver_override", &l->driver_override) >= 0 &&
-	    (streq(l->driver_override, "(null)") || !*l->driver_override)) {
-		free(l->driver_override);
-		l->driver_override = NULL;
-	}
+	l->driver_override = sysfs_read_override(fd);
 }
 
 static const char *nodrv(const char *d)

@@ -66,16 +66,10 @@ static char *describe_command(int argc, char **argv, const char *device)
 {
 	char *s = xstrdup("apply");
 
-	if (device) {
-		char *t = xasprintf("%s --device %s", s, device);
-		free(s);
-		s = t;
-	}
-	for (int i = 0; i < argc; i++) {
-		char *t = xasprintf("%s %s", s, argv[i]);
-		free(s);
-		s = t;
-	}
+	if (device)
+		strextendf(&s, " --device %s", device);
+	for (int i = 0; i < argc; i++)
+		strextendf(&s, " %s", argv[i]);
 	return s;
 }
 

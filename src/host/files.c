@@ -43,7 +43,8 @@ int config_file_read(const char *path, char **ret, char **ret_error)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t len = 0, cap = 4096;
+	size_t len = 0;
+	int r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -57,29 +58,12 @@ int config_file_read(const char *path, char **ret, char **ret_error)
 	}
 	if (!S_ISREG(st.st_mode))
 		return file_fail(ret_error, -EINVAL, path, "not a regular file");
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t n;
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return file_fail(ret_error, -errno, path, "cannot read it: %s",
-					 strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > CONFIG_FILE_MAX)
-			return file_fail(ret_error, -EFBIG, path,
-					 "larger than %d bytes: not a "
-					 "configuration file",
-					 CONFIG_FILE_MAX);
-	}
-	buf[len] = '\0';
+	r = read_fd_all(fd, CONFIG_FILE_MAX, &buf, &len);
+	if (r == -EFBIG)
+		return file_fail(ret_error, -EFBIG, path,
+				 "larger than %d bytes: not a configuration file", CONFIG_FILE_MAX);
+	if (r < 0)
+		return file_fail(ret_error, r, path, "cannot read it: %s", strerror(-r));
 	if (strlen(buf) != len)
 		return file_fail(ret_error, -EINVAL, path, "contains a NUL byte: not a text file");
 	*ret = TAKE_PTR(buf);

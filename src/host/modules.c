@@ -60,11 +60,6 @@ void modctx_free(struct modctx *m)
 	free(m);
 }
 
-bool modctx_usable(struct modctx *m)
-{
-	return m && m->usable;
-}
-
 static char **lookup_uncached(struct modctx *m, const char *alias)
 {
 	struct kmod_list *list = NULL, *l;

@@ -8,10 +8,9 @@
 struct modctx;
 
 /* Opens the module index of the given release (with DEVOWN_ROOT, the one under the root).
- * Never fails; modctx_usable() says whether an index was found. Free with modctx_free(). */
+ * Never fails: without an index, lookups return -ENOENT. Free with modctx_free(). */
 struct modctx *modctx_new(const char *release);
 void modctx_free(struct modctx *m);
-bool modctx_usable(struct modctx *m);
 
 /* Modules whose aliases match modalias, as a NULL-terminated vector the caller must NOT free
  * (cached per modalias for the lifetime of m). Returns 0, or -ENOENT without an index. */

@@ -29,16 +29,23 @@ struct names {
  * to the lookup that called it and record that the database is unusable. */
 static jmp_buf *names_jmp;
 
+static void log_libpci(int level, const char *msg, va_list ap) _printf_(2, 0);
+static void log_libpci(int level, const char *msg, va_list ap)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), msg, ap);
+	log_internal(level, 0, "libpci: %s", buf);
+}
+
 static void pci_error_cb(char *msg, ...) __attribute__((noreturn));
 static void pci_error_cb(char *msg, ...)
 {
 	va_list ap;
-	char buf[512];
 
 	va_start(ap, msg);
-	vsnprintf(buf, sizeof(buf), msg, ap);
+	log_libpci(LOG_LEVEL_WARNING, msg, ap);
 	va_end(ap);
-	log_warning("libpci: %s", buf);
 	if (names_jmp)
 		longjmp(*names_jmp, 1);
 	abort(); /* unreachable: every libpci call below sets names_jmp */
@@ -47,12 +54,10 @@ static void pci_error_cb(char *msg, ...)
 static void pci_warning_cb(char *msg, ...)
 {
 	va_list ap;
-	char buf[512];
 
 	va_start(ap, msg);
-	vsnprintf(buf, sizeof(buf), msg, ap);
+	log_libpci(LOG_LEVEL_DEBUG, msg, ap);
 	va_end(ap);
-	log_debug("libpci: %s", buf);
 }
 
 static void pci_debug_cb(char *msg, ...) {}

@@ -71,20 +71,15 @@ int netlink_fixture_read(unsigned char **ret, size_t *ret_n)
 {
 	_cleanup_free_ char *p = root_path("/netlink/RTM_GETADDR");
 	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ unsigned char *buf = NULL;
-	struct stat st;
-	ssize_t n;
+	char *buf = NULL;
+	int r;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size > 16 * 1024 * 1024)
-		return -EFBIG;
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = read(fd, buf, (size_t)st.st_size);
-	if (n < 0)
-		return -errno;
-	*ret = TAKE_PTR(buf);
-	*ret_n = (size_t)n;
+	r = read_fd_all(fd, 16 * 1024 * 1024, &buf, ret_n);
+	if (r < 0)
+		return r;
+	*ret = (unsigned char *)buf;
 	return 0;
 }
 

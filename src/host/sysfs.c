@@ -131,23 +131,13 @@ int read_root_text(const char *abs, char **ret)
 
 /* Reads a whole file under the root (procfs files outgrow read_text_at's page). A file that is
  * absent from a fake root means "nothing there": fixture trees hold only what a test needs. */
-int read_root_file(const char *abs, char **ret)
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_free_ char *p = root_path(abs);
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
-	ssize_t n;
 
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT && root_is_fake()) {
-			*ret = xstrdup("");
-			return 0;
-		}
-		return -errno;
-	}
 	for (;;) {
+		ssize_t n;
 		if (cap - len < 4096) {
 			cap = cap ? cap * 2 : 16384;
 			buf = xrealloc(buf, cap + 1);
@@ -161,12 +151,30 @@ int read_root_file(const char *abs, char **ret)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (max && len > max)
+			return -EFBIG;
 	}
-	if (!buf)
-		buf = xmalloc(1);
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
+	if (ret_len)
+		*ret_len = len;
 	return 0;
+}
+
+int read_root_file(const char *abs, char **ret)
+{
+	_cleanup_free_ char *p = root_path(abs);
+	_cleanup_close_ int fd = -1;
+
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT && root_is_fake()) {
+			*ret = xstrdup("");
+			return 0;
+		}
+		return -errno;
+	}
+	return read_fd_all(fd, 0, ret, NULL);
 }
 
 int read_uint_at(int dirfd, const char *name, unsigned *ret)
@@ -273,12 +281,6 @@ int sysfs_open_device(const char *addr, int *ret_fd)
 	return 0;
 }
 
-bool sysfs_device_exists(const char *addr)
-{
-	_cleanup_free_ char *p = xasprintf("%s/sys/bus/pci/devices/%s", root_prefix(), addr);
-	return access(p, F_OK) == 0;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -371,10 +373,6 @@ static unsigned write_count;
 void sysfs_set_write_timeout(int timeout_ms)
 {
 	write_timeout_ms = timeout_ms;
-}
-unsigned sysfs_write_count(void)
-{
-	return write_count;
 }
 
 static unsigned env_uint(const char *name)
@@ -495,6 +493,19 @@ int sysfs_write(const char *abs, const char *value)
 	return r;
 }
 
+char *sysfs_read_override(int dirfd)
+{
+	char *s = NULL;
+
+	if (read_text_at(dirfd, "driver_override", &s) < 0)
+		return NULL;
+	if (streq(s, "(null)") || !*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 int sysfs_set_override(const char *addr, const char *value)
 {
 	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/driver_override", addr);
@@ -566,32 +577,10 @@ int run_file_read(const char *name, char **ret)
 {
 	_cleanup_free_ char *path = run_file_path(name);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
 
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n;
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			free(buf);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	return 0;
+	return read_fd_all(fd, 0, ret, NULL);
 }
 
 int run_file_access(const char *name)

@@ -21,6 +21,10 @@ char *root_path(const char *abs);
 int read_text_at(int dirfd, const char *name, char **ret);
 /* Same for a small file under the root ("/proc/sys/kernel/osrelease"), read to its end. */
 int read_root_text(const char *abs, char **ret);
+/* Reads what is left of fd to its end, at most max bytes (0: no limit; -EFBIG beyond), and
+ * NUL-terminates it; *ret_len (may be NULL) gets the length. Returns 0 or -errno. The one
+ * whole-file reader of devown. */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 /* Reads a whole file under the root (procfs files outgrow read_text_at's page), as it is. A
  * file absent from a fake root reads as empty: fixture trees hold only what a test needs. */
 int read_root_file(const char *abs, char **ret);
@@ -46,8 +50,7 @@ void sysfs_reader_end(void);
 /* PCI devices. */
 int sysfs_pci_devices(char ***ret);		      /* sorted addresses */
 int sysfs_open_device(const char *addr, int *ret_fd); /* O_DIRECTORY fd of the device */
-bool sysfs_device_exists(const char *addr);
-int sysfs_iommu_groups(int **ret, size_t *ret_n); /* sorted group numbers */
+int sysfs_iommu_groups(int **ret, size_t *ret_n);     /* sorted group numbers */
 int sysfs_group_type(int group, char **ret);
 int sysfs_iommu_units(char ***ret);		  /* /sys/class/iommu entries */
 bool sysfs_driver_registered(const char *driver); /* /sys/bus/pci/drivers/X exists */
@@ -68,9 +71,10 @@ int sysfs_driver_module(const char *driver, char **ret);
  * Nth write and says so on stderr, so that a test can act in between. */
 void sysfs_set_write_timeout(int timeout_ms);
 int sysfs_write(const char *abs, const char *value);
-/* The number of writes done so far in this run. */
-unsigned sysfs_write_count(void);
 
+/* A device's driver_override, or NULL when it is unset (it reads "(null)", or nothing) or
+ * cannot be read. Caller frees. */
+char *sysfs_read_override(int dirfd);
 int sysfs_set_override(const char *addr, const char *value); /* NULL clears it */
 int sysfs_unbind(const char *addr, const char *driver);
 int sysfs_bind(const char *addr, const char *driver);

@@ -523,14 +523,8 @@ static char *describe_expected(const struct config_entry *e)
 {
 	char *s = xstrdup("");
 
-#define APPEND(...)                                                   \
-	do {                                                          \
-		char *_p = xasprintf(__VA_ARGS__);                    \
-		char *_t = xasprintf("%s%s%s", s, *s ? " " : "", _p); \
-		free(_p);                                             \
-		free(s);                                              \
-		s = _t;                                               \
-	} while (0)
+/* Appends one "key=value" word to s, a space before it unless first. */
+#define APPEND(fmt, ...) strextendf(&s, "%s" fmt, *s ? " " : "", ##__VA_ARGS__)
 	if (has(e, KEY_VENDOR))
 		APPEND("vendor=%04x", e->vendor);
 	if (has(e, KEY_DEVICE))
@@ -667,11 +661,8 @@ static char *addr_list(struct host *h, const size_t *v, size_t n)
 {
 	char *s = xstrdup("");
 
-	for (size_t i = 0; i < n; i++) {
-		char *t = xasprintf("%s%s%s", s, i ? ", " : "", h->devices[v[i]].addr);
-		free(s);
-		s = t;
-	}
+	for (size_t i = 0; i < n; i++)
+		strextendf(&s, "%s%s", i ? ", " : "", h->devices[v[i]].addr);
 	return s;
 }
 

@@ -158,18 +158,13 @@ static char *dupn(const char *s)
 
 static char *holders_text(const struct group *g)
 {
-	char *s = xstrdup("");
+	char *s = NULL;
 
-	for (size_t i = 0; i < g->n_holders; i++) {
-		char *t = xasprintf("%s%spid %d (%s)", s, i ? ", " : "", g->holders[i].pid,
-				    g->holders[i].command);
-		free(s);
-		s = t;
-	}
-	if (!g->n_holders) {
-		free(s);
-		s = xstrdup("a process devown cannot see");
-	}
+	if (!g->n_holders)
+		return xstrdup("a process devown cannot see");
+	for (size_t i = 0; i < g->n_holders; i++)
+		strextendf(&s, "%spid %d (%s)", i ? ", " : "", g->holders[i].pid,
+			   g->holders[i].command);
 	return s;
 }
 

@@ -63,20 +63,6 @@ static int parse_majmin(const char *s, unsigned *major, unsigned *minor)
 	return 0;
 }
 
-static char *join(char *const *v, const char *sep)
-{
-	size_t n = 1;
-	char *s, *p;
-
-	for (size_t i = 0; v && v[i]; i++)
-		n += strlen(v[i]) + strlen(sep);
-	s = p = xmalloc(n);
-	*p = '\0';
-	for (size_t i = 0; v && v[i]; i++)
-		p += sprintf(p, "%s%s", i ? sep : "", v[i]);
-	return s;
-}
-
 /* ---- the host-wide views, each read once per run and only when some device needs it ---- */
 
 struct addr_entry {
@@ -1070,14 +1056,14 @@ static void net_finding(struct ctx *c, struct device *d, const struct netif *nif
 		if (def)
 			strv_push(&parts, xstrdup("default route"));
 		if (addrs) {
-			addr_text = join(addrs, " ");
+			addr_text = strv_join(addrs, " ");
 			strv_push(&parts, xstrdup(addr_text));
 		} else if (routes)
 			strv_push(&parts, xasprintf("%zu route%s", strv_length(routes),
 						    strv_length(routes) == 1 ? "" : "s"));
 		for (size_t i = 0; own && own[i]; i++)
 			strv_push(&parts, xstrdup(own[i]));
-		detail = join(parts, ", ");
+		detail = strv_join(parts, ", ");
 		u = inuse_add(d, "net", nif->name, detail);
 		u->up = nif->up;
 		u->default_route = def;
@@ -1089,7 +1075,7 @@ static void net_finding(struct ctx *c, struct device *d, const struct netif *nif
 	} else if (c->net_errors) {
 		/* Down, without IPv6 addresses or uppers: only an IPv4 address we could not
 		 * read would make it a use. */
-		_cleanup_free_ char *why = join(c->net_errors, "; ");
+		_cleanup_free_ char *why = strv_join(c->net_errors, "; ");
 		_cleanup_free_ char *note =
 			xasprintf("net %s: addresses unknown (%s)", nif->name, why);
 		inuse_note_unknown(d, note);
@@ -1242,9 +1228,9 @@ static void holder_finding(struct ctx *c, struct device *d, const struct blk *b,
 	struct in_use *u;
 
 	follow_holder(c, d, b->name, holder, &s, 0);
-	shown = join(s.shown, " -> ");
+	shown = strv_join(s.shown, " -> ");
 	if (s.mountpoints)
-		mps = join(s.mountpoints, " ");
+		mps = strv_join(s.mountpoints, " ");
 	detail = xasprintf("held by %s%s%s%s%s", shown, mps ? ", mounted on " : "", mps ? mps : "",
 			   s.root ? ", the root filesystem" : "", s.swap ? ", swap space" : "");
 	u = inuse_add(d, "holder", b->name, detail);

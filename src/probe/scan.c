@@ -18,19 +18,6 @@ static int cmp_str_ptr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static char *read_override(int dirfd)
-{
-	char *s = NULL;
-
-	if (read_text_at(dirfd, "driver_override", &s) < 0)
-		return NULL;
-	if (streq(s, "(null)") || !*s) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
 static void load_driver_state(struct device *d, int dirfd)
 {
 	_cleanup_strv_free_ char **vfio = NULL;
@@ -39,7 +26,7 @@ static void load_driver_state(struct device *d, int dirfd)
 	d->driver = NULL;
 	(void)read_link_base_at(dirfd, "driver", &d->driver);
 	free(d->driver_override);
-	d->driver_override = read_override(dirfd);
+	d->driver_override = sysfs_read_override(dirfd);
 	free(d->vfio_dev_name);
 	d->vfio_dev_name = NULL;
 	/* vfio-dev/ is created by a VFIO driver's probe; every VFIO driver, variants included,
