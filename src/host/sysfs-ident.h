@@ -2,9 +2,9 @@
 #pragma once
 
 /* Reads of /sys that tell which physical device a PCI function is, beyond its IDs: where it
- * sits (physical slot, position below the host bridge) and its serial number. They belong with
- * sysfs.c (the one module that reads /sys) and are kept apart only while sysfs.c is being
- * reworked; they use its root_prefix() and helpers, so DEVOWN_ROOT applies to them too. */
+ * sits (physical slot, position below the host bridge) and its serial number, for the
+ * configuration of `devown apply` (probe/ident.c). They use sysfs.c's root_prefix() and
+ * helpers, so DEVOWN_ROOT applies to them too. */
 
 /* The position of a device below its host bridge: the address of the function on the root bus
  * that leads to it, then DEV.FN at each level below, e.g. "0000:00:1c.4/00.0". Bus numbers

@@ -4,7 +4,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Everything devown reads or writes under /sys, /proc, /dev and /run goes through here.
+/* Everything devown reads or writes under /sys, /proc, /dev and /run goes through the host
+ * layer: this file (PCI devices, drivers, modules, sysfs writes, devown's files under /run),
+ * procfs.h (/proc, other parts of /sys, rtnetlink), sysfs-ident.h, vfio.h, lock.h and
+ * files.h. tests/layout/check_layout.py fails when code outside src/host/ builds such a path.
  *
  * DEVOWN_ROOT (a testing aid, documented in devown(8)) prefixes all of these paths so that the
  * fixture tests can run the real binary against a generated tree. */
