@@ -100,6 +100,14 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	return -1;
 }
 
+static void save_journal(const struct journal *j)
+{
+	_cleanup_free_ char *err = NULL;
+
+	if (journal_save(j, &err) < 0)
+		log_error("%s", err);
+}
+
 static void probe_group_of(struct host *h, const struct device *d)
 {
 	struct group *g = d->group >= 0 ? host_find_group(h, d->group) : NULL;
@@ -166,7 +174,7 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		if (pruned || (!plan_changes(&plan) && rq->n_targets == 0 && c->journal.txn_pid)) {
 			if (!plan_changes(&plan) && rq->n_targets == 0)
 				journal_end(&c->journal);
-			journal_save(&c->journal);
+			save_journal(&c->journal);
 		}
 	}
 
@@ -182,12 +190,15 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		report_plan_text(&plan, stderr);
 	}
 	txn_execute(&c->host, &c->journal, &plan, c->command, cli->timeout_ms, &out);
+	for (size_t i = 0; out.journal_errors && out.journal_errors[i]; i++)
+		log_error("%s", out.journal_errors[i]);
 	if (out.exit_code == EXIT_OK) {
 		if (!cli->out.json)
 			report_print_done(&plan);
 		code = finish(c, &plan, RESULT_DONE, NULL, &out, EXIT_OK);
 	} else if (out.exit_code == EXIT_FAILED) {
-		log_error("%s; every change was undone, the host is as it was before", out.error);
+		log_error("%s; every change was undone, the host is as it was before",
+			  out.detail ? out.detail : out.error);
 		code = finish(c, &plan, RESULT_FAILED, out.error, &out, EXIT_FAILED);
 	} else {
 		log_error("%s; undoing it failed too, these devices differ from before:",
@@ -244,7 +255,7 @@ static int restore_nothing(struct change_ctx *c)
 		}
 	if (!c->cli->dry_run && (dropped || c->journal.txn_pid)) {
 		journal_end(&c->journal);
-		journal_save(&c->journal);
+		save_journal(&c->journal);
 	}
 	if (!c->cli->out.json)
 		report_print_nothing_to_restore();

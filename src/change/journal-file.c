@@ -93,7 +93,7 @@ int journal_load(struct journal *j, char **ret_error)
 	return 0;
 }
 
-int journal_save(const struct journal *j)
+int journal_save(const struct journal *j, char **ret_error)
 {
 	_cleanup_free_ char *path = journal_path();
 	json_object *root, *devs;
@@ -101,8 +101,10 @@ int journal_save(const struct journal *j)
 
 	if (j->n_entries == 0 && j->txn_pid == 0) {
 		r = run_file_remove("journal.json");
-		if (r < 0 && r != -ENOENT)
-			return log_error_errno(r, "cannot remove %s: %m", path);
+		if (r < 0 && r != -ENOENT) {
+			*ret_error = xasprintf("cannot remove %s: %s", path, strerror(-r));
+			return r;
+		}
 		return 0;
 	}
 
@@ -143,8 +145,10 @@ int journal_save(const struct journal *j)
 							     JSON_C_TO_STRING_NOSLASHESCAPE),
 		true);
 	json_object_put(root);
-	if (r < 0)
-		return log_error_errno(r, "cannot write the journal %s: %m", path);
+	if (r < 0) {
+		*ret_error = xasprintf("cannot write the journal %s: %s", path, strerror(-r));
+		return r;
+	}
 	return 0;
 }
 

@@ -9,8 +9,9 @@
 /* Loads the journal; a missing file is an empty journal. Returns 0 or -errno; -EBADMSG with
  * *ret_error (one line naming the file, caller frees) when it is unreadable or corrupt. */
 int journal_load(struct journal *j, char **ret_error);
-/* Writes it atomically, creating the directory; removes the file when empty. */
-int journal_save(const struct journal *j);
+/* Writes it atomically, creating the directory; removes the file when empty. Returns 0 or
+ * -errno with *ret_error set to one line naming the file (caller frees). */
+int journal_save(const struct journal *j, char **ret_error);
 
 /* Takes the exclusive change lock, waiting up to timeout_ms (saying so on stderr once). On
  * timeout returns -EBUSY and, when known, the holder's description ("pid 812: devown bind

@@ -11,6 +11,15 @@
 #include "util.h"
 #include "vfio.h"
 
+/* Saves the journal after changes; a failure is for the command to say (journal_errors). */
+static void save_journal(const struct journal *j, struct txn_outcome *out)
+{
+	char *err = NULL;
+
+	if (journal_save(j, &err) < 0)
+		strv_push(&out->journal_errors, err);
+}
+
 /* The live state of a device, read fresh from sysfs. */
 struct live {
 	bool exists;
@@ -279,7 +288,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				    command);
 	}
 	journal_begin(j, command, addrs);
-	r = journal_save(j);
+	r = journal_save(j, &out->detail);
 	if (r < 0) {
 		out->error = xstrdup("could not write the journal; nothing was changed");
 		out->exit_code = EXIT_FAILED;
@@ -427,7 +436,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				journal_remove(j, it->dev->addr);
 		}
 		journal_end(j);
-		journal_save(j);
+		save_journal(j, out);
 		out->exit_code = EXIT_OK;
 		journal_done(&before);
 		return;
@@ -454,7 +463,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	if (out->differs) {
 		/* Keep the journal entries: `devown restore` can try again later. */
 		journal_end(j);
-		journal_save(j);
+		save_journal(j, out);
 		out->exit_code = EXIT_UNDO_FAILED;
 		for (size_t i = 0; i < p->n_items; i++)
 			if (touched[i])
@@ -462,7 +471,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 					   p->items[i].dev->addr, command);
 	} else {
 		/* Back as it was: the journal too. */
-		journal_save(&before);
+		save_journal(&before, out);
 		out->rolled_back = true;
 		out->exit_code = EXIT_FAILED;
 	}

@@ -684,5 +684,7 @@ void txn_outcome_done(struct txn_outcome *o)
 	free(o->error);
 	strv_free(o->differs);
 	strv_free(o->done);
+	free(o->detail);
+	strv_free(o->journal_errors);
 	memset(o, 0, sizeof(*o));
 }

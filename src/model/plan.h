@@ -131,10 +131,12 @@ size_t move_sequence(const struct dev_state *cur, const struct dev_state *want,
 
 /* What came of executing a plan (txn_execute() in the change layer), for the report. */
 struct txn_outcome {
-	int exit_code;	  /* EXIT_OK, EXIT_FAILED (rolled back) or EXIT_UNDO_FAILED */
-	char *error;	  /* what failed, one line; NULL on success */
-	bool rolled_back; /* a failure was undone completely */
-	char **differs;	  /* after a failed undo: one line per device whose state differs */
-	char **done;	  /* one line per device changed, for the report */
+	int exit_code;	       /* EXIT_OK, EXIT_FAILED (rolled back) or EXIT_UNDO_FAILED */
+	char *error;	       /* what failed, one line; NULL on success */
+	bool rolled_back;      /* a failure was undone completely */
+	char **differs;	       /* after a failed undo: one line per device whose state differs */
+	char **done;	       /* one line per device changed, for the report */
+	char *detail;	       /* what lies behind error, for stderr in its place; may be NULL */
+	char **journal_errors; /* the journal could not be saved after the changes (strv) */
 };
 void txn_outcome_done(struct txn_outcome *o);
