@@ -95,7 +95,10 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 			   c->journal.txn_pid, c->journal.txn_command);
 	}
 
-	if (host_scan(&c->host, &so, &err) < 0)
+	r = host_scan(&c->host, &so, &err);
+	for (size_t i = 0; c->host.warnings && c->host.warnings[i]; i++)
+		log_warning("%s", c->host.warnings[i]);
+	if (r < 0)
 		return fail_early_detail(c, err, "cannot read the PCI devices of this host");
 	return -1;
 }

@@ -22,6 +22,8 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	int r;
 
 	r = host_scan(&h, &so, &err);
+	for (size_t i = 0; h.warnings && h.warnings[i]; i++)
+		log_warning("%s", h.warnings[i]);
 	if (r < 0) {
 		log_error("%s", err);
 		host_done(&h);

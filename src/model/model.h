@@ -130,6 +130,9 @@ struct host {
 	struct group *groups; /* sorted by number */
 	size_t n_groups;
 	bool holders_scanned;
+	/* What the scan could not read and went on without, one line each, for the command to
+	 * say as warnings (strv, may be NULL). */
+	char **warnings;
 };
 
 /* The device or group of that address or number in the sorted arrays of h, or NULL. */

@@ -341,7 +341,7 @@ int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 	}
 	r = sysfs_iommu_groups(&groups, &n_groups);
 	if (r < 0)
-		log_warning_errno(r, "cannot list IOMMU groups: %m");
+		strv_push(&h->warnings, xasprintf("cannot list IOMMU groups: %s", strerror(-r)));
 	h->groups = xcalloc(n_groups + 1, sizeof(struct group));
 	h->n_groups = n_groups;
 	for (size_t i = 0; i < n_groups; i++) {
@@ -410,6 +410,7 @@ void host_done(struct host *h)
 	kernel_info_done(&h->kernel);
 	names_free(h->names);
 	modctx_free(h->mods);
+	strv_free(h->warnings);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -13,7 +13,8 @@ struct scan_options {
 };
 
 /* Builds the model of every PCI device and IOMMU group. Returns 0, or -errno with *ret_error
- * set to one line (caller frees) when there is no PCI bus to read. */
+ * set to one line (caller frees) when there is no PCI bus to read. What it could not read and
+ * went on without is in h->warnings, for the command to say. */
 int host_scan(struct host *h, const struct scan_options *o, char **ret_error);
 
 /* Reads one device's attributes into d (which must be zeroed or released with device_done).
