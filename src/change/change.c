@@ -47,6 +47,23 @@ static int fail_early_detail(struct change_ctx *c, const char *detail, const cha
 }
 #define fail_early(c, ...) fail_early_detail((c), NULL, __VA_ARGS__)
 
+static void say_scan_warnings(const struct host *h)
+{
+	for (size_t i = 0; h->warnings && h->warnings[i]; i++)
+		log_warning("%s", h->warnings[i]);
+}
+
+int change_scan(struct host *h, const struct scan_options *o)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = host_scan(h, o, &err);
+
+	say_scan_warnings(h);
+	if (r < 0)
+		log_error("%s", err);
+	return r;
+}
+
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
 		 const char *driver_arg, const struct change_options *cli)
 {
@@ -96,8 +113,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	}
 
 	r = host_scan(&c->host, &so, &err);
-	for (size_t i = 0; c->host.warnings && c->host.warnings[i]; i++)
-		log_warning("%s", c->host.warnings[i]);
+	say_scan_warnings(&c->host);
 	if (r < 0)
 		return fail_early_detail(c, err, "cannot read the PCI devices of this host");
 	return -1;

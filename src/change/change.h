@@ -8,6 +8,7 @@
 #include "model.h"
 #include "output.h"
 #include "plan.h"
+#include "scan.h"
 
 /* What the command line asks of a change (main.c parses it into struct cli). */
 struct change_options {
@@ -15,6 +16,10 @@ struct change_options {
 	int timeout_ms;
 	struct output_options out;
 };
+
+/* host_scan() for the commands that only read (status, export): says what the scan went on
+ * without (warnings) or why it failed (one error line). Returns 0 or -errno. */
+int change_scan(struct host *h, const struct scan_options *o);
 
 /* The flow shared by every command that changes devices (bind, unbind, restore, apply):
  *   change_begin: root check (unless dry run), the lock, the journal and its interrupted-run

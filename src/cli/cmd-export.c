@@ -60,7 +60,7 @@ int cmd_export(int argc, char **argv, const struct cli *cli)
 	struct export_item *v = NULL;
 	_cleanup_free_ char *err = NULL;
 	size_t n = 0;
-	int code = EXIT_OK, r;
+	int code = EXIT_OK;
 
 	/* Read-only: no lock. The journal is replaced atomically, so a read sees a whole one. */
 	if (journal_load(&j, &err) < 0) {
@@ -68,11 +68,7 @@ int cmd_export(int argc, char **argv, const struct cli *cli)
 			log_error("%s", err);
 		return EXIT_FAILED;
 	}
-	r = host_scan(&h, &so, &err);
-	for (size_t i = 0; h.warnings && h.warnings[i]; i++)
-		log_warning("%s", h.warnings[i]);
-	if (r < 0) {
-		log_error("%s", err);
+	if (change_scan(&h, &so) < 0) {
 		code = EXIT_FAILED;
 		goto out;
 	}

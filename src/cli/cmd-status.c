@@ -21,11 +21,7 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	long long t0;
 	int r;
 
-	r = host_scan(&h, &so, &err);
-	for (size_t i = 0; h.warnings && h.warnings[i]; i++)
-		log_warning("%s", h.warnings[i]);
-	if (r < 0) {
-		log_error("%s", err);
+	if (change_scan(&h, &so) < 0) {
 		host_done(&h);
 		return EXIT_FAILED;
 	}
