@@ -13,6 +13,8 @@
   write()/dprintf() to descriptor 1 or STDOUT_FILENO. (Handing stdout to an output function is
   allowed: the command decides where its output goes, output/ writes it.)
 
+- the model is pure: src/model/ calls no log_*() and includes no json-c (nor does src/basic/).
+
 Comparisons with such literals (startswith(target, "/dev/vfio/")) are not paths and pass.
 Usage: check_layout.py SOURCE_ROOT. Before the tree, it checks itself: each rule must catch a
 planted violation, and the allowed forms must pass."""
@@ -117,6 +119,13 @@ def check_text(rel, text):
                 if HOST_PATH.match(lit):
                     bad.append("%s:%d: %s %s outside src/host/" % (rel, line_of(code, off),
                                                                   name, lit.split()[0]))
+    if rel.startswith("src/model/"):
+        for m in re.finditer(r'\blog_\w+\s*\(', code):
+            bad.append("%s:%d: %s) in the model, which returns errors instead"
+                       % (rel, line_of(code, m.start()), m.group(0).rstrip()))
+    if rel.startswith(("src/model/", "src/basic/")):
+        for m in re.finditer(r'#\s*include\s*[<"]json-c/', code):
+            bad.append("%s:%d: json-c below the output layer" % (rel, line_of(code, m.start())))
     if not may_print:
         for m in STDOUT_CALLS.finditer(code):
             if re.search(r'(\.|->)\s*$', code[:m.start()]):
@@ -149,6 +158,8 @@ SELF_TEST = [
     ("src/cli/cmd-x.c", 'void f(void) { fprintf(stdout, "x"); fputs("y", stdout); }', 2),
     ("src/probe/x.c", 'void f(void) { puts("x"); write(STDOUT_FILENO, b, 1); }', 2),
     ("src/change/x.c", 'void f(void) { json_object_to_file("/run/x", o); }', 2),
+    ("src/model/x.c", 'int f(void) { return log_error_errno(-EINVAL, "bad"); }', 1),
+    ("src/model/x.h", '#include <json-c/json.h>\n', 1),
     # Allowed: comparisons, comments, messages, stderr, stdout handed on, host and output.
     ("src/probe/x.c", 'bool f(const char *t) { return startswith(t, "/dev/vfio/"); }', 0),
     ("src/probe/x.c", '/* reads /proc/self/mountinfo with open() */ int f(void);', 0),
@@ -160,6 +171,8 @@ SELF_TEST = [
     ("src/output/x.c", 'void f(void) { printf("x"); }', 0),
     ("src/cli/main.c", 'void f(void) { puts("usage"); }', 0),
     ("src/probe/x.c", 'void f(struct ops *o) { o->open(o); }', 0),
+    ("src/probe/x.c", 'void f(void) { log_debug("x"); }', 0),
+    ("src/output/x.c", '#include <json-c/json.h>\n', 0),
 ]
 
 
