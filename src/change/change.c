@@ -4,6 +4,7 @@
 #include "change.h"
 #include "config.h"
 #include "journal-file.h"
+#include "lock.h"
 #include "holders.h"
 #include "policy.h"
 #include "report.h"
@@ -46,6 +47,40 @@ static int fail_early_detail(struct change_ctx *c, const char *detail, const cha
 	return finish(c, &empty, RESULT_FAILED, msg, NULL, EXIT_FAILED);
 }
 #define fail_early(c, ...) fail_early_detail((c), NULL, __VA_ARGS__)
+
+/* Takes the exclusive change lock, waiting up to timeout_ms and saying so on stderr once (the
+ * command is waiting, so it is said while it waits). On timeout returns -EBUSY and, when known,
+ * the holder's description ("pid 812: devown bind ...") in *ret_holder; other errors come with
+ * *ret_error (one line, caller frees). */
+static int lock_take(int timeout_ms, int *ret_fd, char **ret_holder, char **ret_error)
+{
+	_cleanup_close_ int fd = -1;
+	long long deadline = now_ms() + timeout_ms;
+	bool told = false;
+	int r;
+
+	*ret_holder = NULL;
+	r = lock_open(&fd, ret_error);
+	if (r < 0)
+		return r;
+	while ((r = lock_try(fd, ret_error)) < 0) {
+		if (r != -EWOULDBLOCK)
+			return r;
+		if (now_ms() >= deadline) {
+			*ret_holder = lock_holder(fd);
+			return -EBUSY;
+		}
+		if (!told) {
+			log_info("waiting for another devown to finish (up to %d s)...",
+				 (timeout_ms + 999) / 1000);
+			told = true;
+		}
+		usleep(50 * 1000);
+	}
+	lock_claim(fd);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
 
 static void say_scan_warnings(const struct host *h)
 {

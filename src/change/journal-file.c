@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The journal as a file under DEVOWN_RUNDIR, and the change lock that guards it. */
+/* The journal as a file under DEVOWN_RUNDIR. */
 #include <json-c/json.h>
 
 #include "journal-file.h"
 #include "json.h"
-#include "lock.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -149,35 +148,5 @@ int journal_save(const struct journal *j, char **ret_error)
 		*ret_error = xasprintf("cannot write the journal %s: %s", path, strerror(-r));
 		return r;
 	}
-	return 0;
-}
-
-int lock_take(int timeout_ms, int *ret_fd, char **ret_holder, char **ret_error)
-{
-	_cleanup_close_ int fd = -1;
-	long long deadline = now_ms() + timeout_ms;
-	bool told = false;
-	int r;
-
-	*ret_holder = NULL;
-	r = lock_open(&fd, ret_error);
-	if (r < 0)
-		return r;
-	while ((r = lock_try(fd, ret_error)) < 0) {
-		if (r != -EWOULDBLOCK)
-			return r;
-		if (now_ms() >= deadline) {
-			*ret_holder = lock_holder(fd);
-			return -EBUSY;
-		}
-		if (!told) {
-			log_info("waiting for another devown to finish (up to %d s)...",
-				 (timeout_ms + 999) / 1000);
-			told = true;
-		}
-		usleep(50 * 1000);
-	}
-	lock_claim(fd);
-	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

@@ -4,7 +4,6 @@
 #include <stdbool.h>
 
 #include "journal.h"
-#include "lock.h"
 
 /* Loads the journal; a missing file is an empty journal. Returns 0 or -errno; -EBADMSG with
  * *ret_error (one line naming the file, caller frees) when it is unreadable or corrupt. */
@@ -12,8 +11,3 @@ int journal_load(struct journal *j, char **ret_error);
 /* Writes it atomically, creating the directory; removes the file when empty. Returns 0 or
  * -errno with *ret_error set to one line naming the file (caller frees). */
 int journal_save(const struct journal *j, char **ret_error);
-
-/* Takes the exclusive change lock, waiting up to timeout_ms (saying so on stderr once). On
- * timeout returns -EBUSY and, when known, the holder's description ("pid 812: devown bind
- * ...") in *ret_holder; other errors come with *ret_error (one line, caller frees). */
-int lock_take(int timeout_ms, int *ret_fd, char **ret_holder, char **ret_error);

@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "config-load.h"
 #include "journal-file.h"
+#include "lock.h"
 #include "output.h"
 #include "scan.h"
 #include "targets.h"

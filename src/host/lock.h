@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-/* The change lock under DEVOWN_RUNDIR (journal-file.c's lock_take() waits for it). */
+/* The change lock under DEVOWN_RUNDIR (change.c's lock_take() waits for it). */
 
 /* Opens the lock file, creating it and its directory. Returns 0 or -errno with *ret_error set
  * to one line (caller frees). */
