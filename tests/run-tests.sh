@@ -15,7 +15,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "format (.clang-format)"
 status=0
-if ! clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tests/unit/*.h \
+if ! clang-format --dry-run -Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
 	tests/vm/*.c tests/apply/*.c; then
 	echo "run-tests: clang-format would change the files above (run clang-format -i)"
 	status=1

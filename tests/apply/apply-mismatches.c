@@ -2,8 +2,9 @@
 /* Prints config_mismatches() of the host under DEVOWN_ROOT as JSON: the function `devown
  * status` is to call, run the way status would (after a scan). Exit 1 when it fails, with its
  * error on stderr. */
-#include "devown-config.h"
-#include "output.h"
+#include "config-load.h"
+#include "config-text.h"
+#include "json.h"
 #include "scan.h"
 #include "util.h"
 
@@ -17,8 +18,11 @@ int main(void)
 	json_object *a;
 	int r;
 
-	if (host_scan(&h, &so) < 0)
+	if (host_scan(&h, &so, &err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
 		return 1;
+	}
 	r = config_mismatches(&h, &m, &n, &err);
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);

@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "config-load.h"
+#include "config-text.h"
 #include "config.h"
 #include "devown-config.h"
+#include "files.h"
 #include "policy.h"
 #include "util.h"
 

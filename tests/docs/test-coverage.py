@@ -85,7 +85,13 @@ def strings_in(path, pattern, flags=0):
 def source_facts(root, c):
     """What the C sources define, or a failure when a pattern no longer finds anything."""
     src = lambda *p: os.path.join(root, *p)  # noqa: E731
-    c_files = sorted(glob.glob(src("src", "*.c")))
+    c_files = sorted(glob.glob(src("src", "**", "*.c"), recursive=True))
+
+    def one(name):
+        """The source or header of that name, wherever in src/ its layer keeps it."""
+        found = sorted(glob.glob(src("src", "**", name), recursive=True))
+        c.check(len(found) == 1, "expected one src/**/%s, found %d" % (name, len(found)))
+        return found[0] if found else src("src", name)
     facts = {}
 
     def gather(name, files, pattern, flags=0):
@@ -98,24 +104,24 @@ def source_facts(root, c):
                                                                                 files))))
         facts[name] = found
 
-    gather("JSON keys", [src("src", "output.c"), src("src", "report.c")], JSON_KEY)
-    gather("journal keys", [src("src", "journal.c")], JSON_KEY)
+    gather("JSON keys", [one("output.c"), one("report.c")], JSON_KEY)
+    gather("journal keys", [one("journal-file.c")], JSON_KEY)
     # Every other source that prints JSON: its keys are a contract too.
     facts["other JSON keys"] = {}
     for f in c_files:
-        if os.path.basename(f) in ("output.c", "report.c", "journal.c"):
+        if os.path.basename(f) in ("output.c", "report.c", "journal-file.c"):
             continue
         keys = set(strings_in(f, JSON_KEY))
         if keys:
             facts["other JSON keys"][os.path.relpath(f, root)] = keys
-    gather("result words", [src("include", "report.h")], r'#define RESULT_\w+\s+"([a-z-]+)"')
-    gather("plan steps", [src("src", "plan.c")],
+    gather("result words", [one("report.h")], r'#define RESULT_\w+\s+"([a-z-]+)"')
+    gather("plan steps", [one("plan.c")],
            r'step_kind_to_string\(.*?\{(.*?)\}', re.S)
     facts["plan steps"] = set(re.findall(r'"([a-z-]+)"', " ".join(facts["plan steps"])))
-    gather("device actions", [src("src", "plan.c")],
+    gather("device actions", [one("plan.c")],
            r'item_action_to_string\(.*?\{(.*?)\}', re.S)
     facts["device actions"] = set(re.findall(r'"([a-z-]+)"', " ".join(facts["device actions"])))
-    gather("DMA roles", [src("src", "policy.c")],
+    gather("DMA roles", [one("policy.c")],
            r'dma_role_to_string\(.*?\n\}', re.S)
     facts["DMA roles"] = set(re.findall(r'return "([a-z]+)"', " ".join(facts["DMA roles"])))
     gather("holders states", c_files, r'holders_state = "([a-z-]+)"')
@@ -123,7 +129,7 @@ def source_facts(root, c):
     gather("safety rules", c_files, r'\brefuse\(\s*[^,]+,\s*[^,]+,\s*"([a-z-]+)"')
     # getenv("X"), and DEVOWN_* names read through helpers such as sysfs.c's env_uint().
     gather("environment variables", c_files, r'getenv\("([A-Z_]+)"\)|"(DEVOWN_[A-Z_]+)"')
-    gather("exit codes", [src("include", "util.h")], r'\bEXIT_\w+\s*=\s*(\d+)')
+    gather("exit codes", [one("util.h")], r'\bEXIT_\w+\s*=\s*(\d+)')
     return facts
 
 

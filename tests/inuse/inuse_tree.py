@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Small fake roots (DEVOWN_ROOT) for the host-use findings of devown status.
 
-Lays files out the way the kernel does (REFERENCE.md section 5): sysfs below a PCI device
+Lays files out the way the kernel does (docs/kernel.md, "Host use"): sysfs below a PCI device
 (net/IFACE, nvme/nvme0/nvme0n1/nvme0n1p1, host0/.../block/sda, drm/card0, sound/card0/...),
 the class directories that link to it (class/net, class/block, class/graphics), and the
 procfs files devown reads (self/mountinfo, swaps, net/if_inet6, net/route, net/ipv6_route,

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* How holders are named (cgroup paths of systemd, libvirt and container engines) and the
- * mountinfo lines the /proc pass judges descriptors by. */
+ * mountinfo lines the /proc pass judges descriptors by (kernel-text.h). */
 #include <stdlib.h>
 
 #include "check.h"
 #include "holder-name.h"
-#include "holders.h"
+#include "kernel-text.h"
 
 static void named(const char *cgroup, const char *unit, const char *domain, const char *container,
 		  const char *label)
@@ -33,18 +33,17 @@ static void named(const char *cgroup, const char *unit, const char *domain, cons
 
 static void mountinfo(const char *line, int id, const char *point, const char *fstype)
 {
-	char *p = NULL, *f = NULL;
-	int got = -1;
-	bool ok = holders_parse_mountinfo_line(line, &got, &p, &f);
+	struct mountinfo_line m;
+	bool ok = mountinfo_parse_line(line, &m);
 
 	CHECK(ok == (point != NULL));
 	if (ok && point) {
-		CHECK(got == id);
-		CHECK_STREQ(p, point);
-		CHECK_STREQ(f, fstype);
+		CHECK(m.id == id);
+		CHECK_STREQ(m.point, point);
+		CHECK_STREQ(m.fstype, fstype);
 	}
-	free(p);
-	free(f);
+	if (ok)
+		mountinfo_line_done(&m);
 }
 
 int main(void)

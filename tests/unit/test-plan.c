@@ -103,12 +103,13 @@ static int run(struct run *r, enum change_kind kind, const char *const *targets,
 				     .unprivileged = unprivileged,
 				     .driver_arg = driver,
 				     .journal = j };
+	_cleanup_free_ char *err = NULL;
 	int e;
 
 	memset(r, 0, sizeof(*r));
 	for (size_t i = 0; i < nt; i++)
 		CHECK(target_parse(targets[i], &t[i]) == 0);
-	e = plan_select(&h, &rq, &r->sel, &r->expl, &r->n);
+	e = plan_select(&h, &rq, &r->sel, &r->expl, &r->n, &err);
 	if (e < 0)
 		return e;
 	if (kind == CHANGE_BIND) {
@@ -320,6 +321,7 @@ int main(void)
 	}
 	/* Rule 6: VFIO without an IOMMU. */
 	h.kernel.iommu = false;
+	h.kernel.iommu_parameter = "intel_iommu=on"; /* what probe/kernel.c finds */
 	{
 		const char *t[] = { "02:00.0" };
 		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j) == 0);

@@ -17,7 +17,7 @@ static struct device dev(const char *addr, const char *driver, bool vfio_dev, un
 
 int main(void)
 {
-	/* Driver classification: the allow-list of REFERENCE.md section 1. */
+	/* Driver classification: the allow-list of docs/kernel.md, "DMA ownership". */
 	CHECK(driver_is_vfio("vfio-pci"));
 	CHECK(driver_is_vfio("vfio_pci"));
 	CHECK(driver_is_vfio("mlx5_vfio_pci"));

@@ -1,7 +1,0 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "change.h"
-
-int cmd_unbind(int argc, char **argv, const struct cli *cli)
-{
-	return change_main(CHANGE_UNBIND, argc, argv, NULL, cli);
-}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The change lock: a file under DEVOWN_RUNDIR that one devown at a time holds with flock(). */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "lock.h"
+#include "sysfs.h"
+#include "util.h"
+
+int lock_open(int *ret_fd, char **ret_error)
+{
+	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR), *path = run_file_path("lock");
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		int r = -errno;
+		*ret_error = xasprintf("cannot create %s: %s", dir, strerror(-r));
+		return r;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int r = -errno;
+		*ret_error = xasprintf("cannot open the lock %s: %s", path, strerror(-r));
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int lock_try(int fd, char **ret_error)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+
+	int r = -errno;
+	_cleanup_free_ char *path = NULL;
+
+	if (r == -EWOULDBLOCK || r == -EINTR)
+		return -EWOULDBLOCK;
+	path = run_file_path("lock");
+	*ret_error = xasprintf("cannot lock %s: %s", path, strerror(-r));
+	return r;
+}
+
+char *lock_holder(int fd)
+{
+	char buf[512];
+	ssize_t k = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (k <= 0)
+		return NULL;
+	buf[k] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return xstrdup(buf);
+}
+
+void lock_claim(int fd)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cmdline", "re");
+	char line[400] = "", buf[512];
+	size_t k = f ? fread(line, 1, sizeof(line) - 1, f) : 0;
+	int n;
+
+	for (size_t i = 0; i + 1 < k; i++)
+		if (!line[i])
+			line[i] = ' ';
+	line[k] = '\0';
+	n = snprintf(buf, sizeof(buf), "pid %d: %s\n", (int)getpid(), line);
+	if (ftruncate(fd, 0) == 0 && n > 0)
+		(void)!pwrite(fd, buf, (size_t)n, 0);
+}
+
+bool lock_busy(void)
+{
+	_cleanup_free_ char *path = run_file_path("lock");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return errno == EACCES; /* cannot tell: never call a live run interrupted */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	flock(fd, LOCK_UN);
+	return false;
+}
