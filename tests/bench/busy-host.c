@@ -62,7 +62,9 @@ int main(int argc, char **argv)
 			char c = 'x';
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(ready[0]);
-			hold(m > 3 ? m - 3 : 1, argv[3], argc == 5 && !strcmp(argv[4], "files")); /* with stdin, stdout, stderr: M */
+			hold(m > 3 ? m - 3 : 1, argv[3],
+			     argc == 5 &&
+				     !strcmp(argv[4], "files")); /* with stdin, stdout, stderr: M */
 			if (write(ready[1], &c, 1) != 1)
 				_exit(1);
 			close(ready[1]);

@@ -39,6 +39,7 @@ class Scenario:
     source: str = None
     when: object = None  # kernel -> bool; None: every kernel
     own_guest: bool = False  # runs alone in a boot of its own (it may take the kernel down)
+    bench: bool = False  # a measurement (tests/bench), run only with vmtest.py --bench
 
     def applies(self, kernel):
         return self.when is None or self.when(kernel)
@@ -47,10 +48,10 @@ class Scenario:
 SCENARIOS = []
 
 
-def scenario(name, guest=None, timeout=120, source=None, when=None, own_guest=False):
+def scenario(name, guest=None, timeout=120, source=None, when=None, own_guest=False, bench=False):
     def deco(fn):
         SCENARIOS.append(Scenario(name, textwrap.dedent(guest).strip() if guest is not None else None,
-                                  fn, timeout, source, when, own_guest))
+                                  fn, timeout, source, when, own_guest, bench))
         return fn
     return deco
 
@@ -824,3 +825,4 @@ import scenarios_change  # noqa: E402,F401  (the commands that change ownership)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apply"))
 import vm_apply  # noqa: E402,F401  (apply: configuration, mismatch, the boot path)
 import scenarios_clients  # noqa: E402,F401  (real QEMU and DPDK holding groups)
+import bench_peers  # noqa: E402,F401  (the peers measured, vmtest.py --bench)

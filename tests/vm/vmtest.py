@@ -79,6 +79,7 @@ CACHE = os.environ.get("DEVOWN_VM_CACHE", "/var/cache/devown-vm")
 # dpdk-testpmd, dpdk-devbind.py and driverctl as an administrator would.
 CLIENT_SUITE = "trixie"
 CLIENT_PACKAGES = ["qemu-system-x86", "dpdk", "dpdk-dev", "driverctl", "util-linux", "kmod",
+                   "pciutils", "iproute2",  # dpdk-devbind.py runs lspci and ip
                    # what devown and vfio-hold link, run from this root in the guest
                    "libjson-c5", "libkmod2", "libpci3", "libudev1"]
 CLIENTS = os.path.join(CACHE, "clients-" + CLIENT_SUITE, "root")
@@ -412,6 +413,8 @@ def fetch_clients():
                      CLIENT_SUITE, work, machine_mirror()])
             if r.returncode != 0:
                 raise Unavailable("debootstrap %s failed: %s" % (CLIENT_SUITE, last_line(r.stdout + r.stderr)))
+            # Where the guest's module tree is mounted, for the peers' modprobe (driverctl).
+            os.makedirs(os.path.join(work, "usr", "lib", "modules"), exist_ok=True)
             # Downloaded packages are of no further use; the guest reads this root over 9p.
             shutil.rmtree(os.path.join(work, "var", "cache", "apt", "archives"), ignore_errors=True)
             with open(os.path.join(work, ".devown-stamp"), "w") as f:
@@ -511,6 +514,9 @@ def qemu_command(entry, initramfs, wd, run_id, extra_append=()):
             f.truncate(size)
     append = " ".join([
         "console=ttyS0", "panic=-1", "intel_iommu=on", "quiet", "loglevel=4",
+        # Under TCG on a loaded machine the IO-APIC timer check can miss its ticks and panic
+        # ("timer doesn't work through Interrupt-remapped IO-APIC"); the timer does work.
+        "no_timer_check",
         "devown.run=" + run_id,
     ] + list(extra_append))
     return qemu_prefix() + [
@@ -633,6 +639,8 @@ def main():
     ap.add_argument("--workdir", help="where the initramfs, images and logs go (default: "
                     "$TMPDIR/devown-vm-KERNEL)")
     ap.add_argument("--only", help="run only scenarios whose name matches this regex")
+    ap.add_argument("--bench", action="store_true",
+                    help="run the measurement scenarios (tests/bench/bench-peers.py) instead of the tests")
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("DEVOWN_VM_TIMEOUT", "540")),
                     help="hard limit for one boot in seconds (default 540)")
     ap.add_argument("--fetch-only", action="store_true", help="fill the kernel cache and exit")
@@ -674,8 +682,10 @@ def main():
         log("vm: SKIP: %s" % e)
         return 77
 
+    # --bench runs the measurements (with the boot checks); a test run never does.
     applying = [s for s in scenarios.SCENARIOS
-                if (not args.only or re.search(args.only, s.name)) and s.applies(kernel)]
+                if (not args.only or re.search(args.only, s.name)) and s.applies(kernel)
+                and (s.bench == args.bench or (args.bench and s.guest is None and s.source))]
     # Scenarios that may take the kernel down get a guest of their own, after the main one.
     own = [s for s in applying if s.own_guest]
     args.selected = [s for s in applying if not s.own_guest]

@@ -196,9 +196,9 @@ stop_pid() {
 in_chroot_setup() {
 	mount --bind /dev /clients/dev && mount -t proc proc /clients/proc &&
 		mount -t sysfs sysfs /clients/sys && mount -t tmpfs tmpfs /clients/run &&
-		mount -t tmpfs tmpfs /clients/tmp
+		mount -t tmpfs tmpfs /clients/tmp && mount --bind /lib/modules /clients/usr/lib/modules
 }
 in_chroot_teardown() {
-	umount /clients/tmp /clients/run /clients/sys /clients/proc /clients/dev 2> /dev/null
+	umount /clients/usr/lib/modules /clients/tmp /clients/run /clients/sys /clients/proc /clients/dev 2> /dev/null
 	return 0
 }
