@@ -16,7 +16,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "format (.clang-format)"
 status=0
 if ! clang-format --dry-run -Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
-	tests/vm/*.c tests/apply/*.c; then
+	tests/vm/*.c tests/apply/*.c tests/bench/*.c; then
 	echo "run-tests: clang-format would change the files above (run clang-format -i)"
 	status=1
 fi
