@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -118,7 +119,8 @@ def main():
         planted = subprocess.Popen(["sh", "-c", "exec 9<%s; exec sleep 3600" % path])
         break
 
-    busy = subprocess.Popen([exe, str(a.procs), str(a.fds), "/etc/hostname", a.mix], stdout=subprocess.PIPE, text=True)
+    busy = subprocess.Popen([exe, str(a.procs), str(a.fds), "/etc/hostname", a.mix], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
     try:
         if busy.stdout.readline().strip() != "ready":
             sys.exit("bench-holders: busy-host did not start")
@@ -170,8 +172,11 @@ def main():
         print("target: devown at most 0.5 of fuser's wall time: %.2f %s" % (ratio, "MET" if ok else "MISS"))
         return 0 if ok or not a.strict else 1
     finally:
-        busy.kill()
+        # The whole process group, and wait until it is gone: a next run must not count it.
+        os.killpg(busy.pid, signal.SIGKILL)
         busy.wait()
+        while subprocess.run(["pgrep", "-g", str(busy.pid)], stdout=subprocess.DEVNULL).returncode == 0:
+            time.sleep(0.1)
         if planted:
             planted.kill()
             planted.wait()
