@@ -44,10 +44,12 @@ def doc(t, step, rc=0):
     """The JSON stdout of step, which must have exited rc."""
     t.eq(t.rc(step), rc, "%s: exit status (stderr: %s)" % (step, (t.err(step) or "").strip()[:300]))
     try:
-        return json.loads(t.out(step) or "")
+        d = json.loads(t.out(step) or "")
     except ValueError:
         t.fail("%s: stdout is not JSON: %r" % (step, (t.out(step) or "")[:300]))
         return {}
+    t.schema_ok(d, step)
+    return d
 
 
 def actions(d):

@@ -29,6 +29,9 @@ import textwrap
 import traceback
 from dataclasses import dataclass
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema"))
+import schemalib  # noqa: E402  (every JSON document of the vm suite must match the schema)
+
 
 @dataclass
 class Scenario:
@@ -232,10 +235,17 @@ class T:
             if self.rc(step) != 0:
                 return None
         try:
-            return json.loads(self.out(step) or "")
+            d = json.loads(self.out(step) or "")
         except ValueError as e:
             self.fail("%s: stdout is not JSON (%s): %s" % (what, e, (self.out(step) or "")[:200]))
             return None
+        self.schema_ok(d, what)
+        return d
+
+    def schema_ok(self, d, what):
+        """d matches schema/devown.schema.json (unknown keys are errors)."""
+        for p in schemalib.errors(d):
+            self.fail("%s: against the schema: %s" % (what, p))
 
     def write_errno(self, step):
         """None when the wr step succeeded, else the errno name of the kernel's answer."""

@@ -42,10 +42,12 @@ def states(t, key):
 def doc(t, step, what):
     """The JSON stdout of a change command whatever its exit status (refusals print JSON too)."""
     try:
-        return json.loads(t.out(step) or "")
+        d = json.loads(t.out(step) or "")
     except ValueError:
         t.fail("%s: stdout is not JSON: %r" % (what, (t.out(step) or "")[:300]))
         return None
+    t.schema_ok(d, what)
+    return d
 
 
 def journal(t, key):
