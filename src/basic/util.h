@@ -86,6 +86,17 @@ static inline bool streq_ptr(const char *a, const char *b)
 		return a == b;
 	return streq(a, b);
 }
+/* The value of a hexadecimal digit, or -1. */
+static inline int unhexchar(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 static inline const char *strna(const char *s)
 {
 	return s ? s : "n/a";

@@ -8,16 +8,6 @@
 #include "addr.h"
 #include "util.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Parses exactly n hex digits (n fixed) or between min and max digits into *ret; returns
  * the number of characters consumed, or -1. */
 static int parse_hex(const char *s, int min, int max, uint32_t *ret)
@@ -25,9 +15,9 @@ static int parse_hex(const char *s, int min, int max, uint32_t *ret)
 	uint32_t v = 0;
 	int i;
 
-	for (i = 0; i < max && hexval(s[i]) >= 0; i++)
-		v = (v << 4) | (uint32_t)hexval(s[i]);
-	if (i < min || hexval(s[i]) >= 0)
+	for (i = 0; i < max && unhexchar(s[i]) >= 0; i++)
+		v = (v << 4) | (uint32_t)unhexchar(s[i]);
+	if (i < min || unhexchar(s[i]) >= 0)
 		return -1;
 	*ret = v;
 	return i;

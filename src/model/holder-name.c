@@ -10,26 +10,15 @@
 #include "util.h"
 
 /* Undoes systemd's unit name escaping (\xNN); other backslashes are kept. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Undoes systemd's unit name escaping (\xNN); other backslashes are kept. */
 static char *unit_unescape(const char *s, size_t n)
 {
 	char *out = xmalloc(n + 1), *o = out;
 
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' && hexval(s[i + 2]) >= 0 &&
-		    hexval(s[i + 3]) >= 0 && (hexval(s[i + 2]) | hexval(s[i + 3]))) {
-			*o++ = (char)(hexval(s[i + 2]) * 16 + hexval(s[i + 3]));
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' && unhexchar(s[i + 2]) >= 0 &&
+		    unhexchar(s[i + 3]) >= 0 && (unhexchar(s[i + 2]) | unhexchar(s[i + 3]))) {
+			*o++ = (char)(unhexchar(s[i + 2]) * 16 + unhexchar(s[i + 3]));
 			i += 3;
 		} else
 			*o++ = s[i];
