@@ -843,9 +843,11 @@ static void scan_all(struct pass *p, int procfd, char **pids)
 		pthread_join(w[k].thread, NULL);
 	for (size_t k = 0; k < nthreads; k++) {
 		merge_found(&w[k].p);
-		p->hits = xrealloc(p->hits, (p->n_hits + w[k].p.n_hits + 1) * sizeof(struct hit));
-		memcpy(p->hits + p->n_hits, w[k].p.hits, w[k].p.n_hits * sizeof(struct hit));
-		p->n_hits += w[k].p.n_hits;
+		if (w[k].p.n_hits > 0) {
+			p->hits = xrealloc(p->hits, (p->n_hits + w[k].p.n_hits) * sizeof(struct hit));
+			memcpy(p->hits + p->n_hits, w[k].p.hits, w[k].p.n_hits * sizeof(struct hit));
+			p->n_hits += w[k].p.n_hits;
+		}
 		free(w[k].p.hits);
 		w[k].p.hits = NULL;
 		w[k].p.n_hits = 0;
