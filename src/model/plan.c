@@ -432,6 +432,11 @@ static void plan_restore_item(struct host *h, const struct change_request *rq, s
 	it->to.driver = dupn(e->driver);
 	it->to.driver_override = dupn(e->driver_override);
 	if (d->vendor_id != e->vendor_id || d->device_id != e->device_id) {
+		/* Nothing is planned for another device: left at ACT_BIND it got a bind step,
+		 * without a driver when the journal recorded none. */
+		it->action = ACT_SKIP;
+		it->note = xasprintf("not the device devown changed (it is now %04x:%04x)",
+				     d->vendor_id, d->device_id);
 		refuse(p, d, "identity",
 		       xasprintf("refusing to restore %s: it is now %04x:%04x, not the %04x:%04x "
 				 "devown changed (was the hardware replaced or renumbered?); "

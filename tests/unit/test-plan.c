@@ -415,6 +415,22 @@ int main(void)
 		run_done(&r);
 		journal_done(&j2);
 	}
+	/* Identity refusal of a device that had no driver: nothing is planned for it (a bind
+	 * step without a driver crashed restore --json). */
+	{
+		const char *t[] = { "03:00.0" };
+		struct journal j3 = { 0 };
+		journal_add(&j3, "0000:03:00.0", 0x8086, 0x1533, NULL, NULL, 3, "apply");
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j3) == 0);
+		CHECK(has_refusal(&r.p, "identity", "8086:10d3"));
+		CHECK(r.p.n_steps == 0);
+		CHECK(r.p.n_items == 1 && r.p.items[0].action == ACT_SKIP);
+		for (size_t i = 0; i < r.p.n_steps; i++)
+			CHECK(r.p.steps[i].arg ||
+			      (r.p.steps[i].kind != STEP_BIND && r.p.steps[i].kind != STEP_UNBIND));
+		run_done(&r);
+		journal_done(&j3);
+	}
 	/* Unknown targets. */
 	{
 		const char *t[] = { "0000:09:00.0" };
