@@ -148,11 +148,11 @@ int main(int argc, char **argv)
 			double s;
 			errno = 0;
 			s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(s > 0) || s > 3600)
-				return usage_error(
-					"invalid --timeout '%s': give seconds, more than 0 "
-					"and at most 3600",
-					optarg);
+			/* Below a millisecond it would be 0 ms: no wait at all (issue 17). */
+			if (errno || end == optarg || *end || !(s >= 0.001) || s > 3600)
+				return usage_error("invalid --timeout '%s': give seconds, at least "
+						   "0.001 and at most 3600",
+						   optarg);
 			cli.given |= OPT_TIMEOUT;
 			cli.timeout_ms = (int)(s * 1000);
 			break;
