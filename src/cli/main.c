@@ -173,12 +173,24 @@ int main(int argc, char **argv)
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		case '?':
-		default:
+		default: {
+			/* getopt_long reports "--json=1" by its short option: name the long one. */
+			const char *a = optind > 0 ? argv[optind - 1] : "";
+			const char *eq = startswith(a, "--") ? strchr(a, '=') : NULL;
+			if (eq)
+				for (size_t i = 0; i < ELEMENTSOF(option_docs); i++)
+					if (option_docs[i].has_arg == no_argument &&
+					    strlen(option_docs[i].name) == (size_t)(eq - a - 2) &&
+					    strncmp(a + 2, option_docs[i].name, eq - a - 2) == 0)
+						return usage_error(
+							"option '--%s' takes no argument",
+							option_docs[i].name);
 			if (optopt && optopt < 0x100) {
 				char s[3] = { '-', (char)optopt, 0 };
 				return usage_error("unknown option '%s'", s);
 			}
 			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
 		}
 	}
 	if (optind >= argc)
