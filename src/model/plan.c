@@ -544,8 +544,13 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 		if (!dup)
 			add_step(p, STEP_LOAD_MODULE, NULL, it->to_module, -1);
 	}
-	if (rq->need_type1 && plan_changes(p))
-		add_step(p, STEP_LOAD_MODULE, NULL, "vfio_iommu_type1", -1);
+	/* Only for a device that moves to VFIO: apply may choose VFIO for some devices that are
+	 * already there while it moves others to host drivers. */
+	for (size_t i = 0; rq->need_type1 && i < p->n_items; i++)
+		if (p->items[i].action == ACT_BIND && driver_is_vfio(p->items[i].to.driver)) {
+			add_step(p, STEP_LOAD_MODULE, NULL, "vfio_iommu_type1", -1);
+			break;
+		}
 
 	for (size_t i = 0; i < p->n_items; i++) {
 		struct item *it = &p->items[i];

@@ -90,6 +90,7 @@ struct run {
 };
 
 static bool unprivileged; /* plan as for a normal user's dry run */
+static bool need_type1;	  /* as driver.c sets it when some choice is a VFIO driver */
 
 static int run(struct run *r, enum change_kind kind, const char *const *targets, size_t nt,
 	       const char *driver, bool group, bool force, struct journal *j)
@@ -101,6 +102,7 @@ static int run(struct run *r, enum change_kind kind, const char *const *targets,
 				     .group = group,
 				     .force = force,
 				     .unprivileged = unprivileged,
+				     .need_type1 = need_type1,
 				     .driver_arg = driver,
 				     .journal = j };
 	_cleanup_free_ char *err = NULL;
@@ -430,6 +432,19 @@ int main(void)
 			      (r.p.steps[i].kind != STEP_BIND && r.p.steps[i].kind != STEP_UNBIND));
 		run_done(&r);
 		journal_done(&j3);
+	}
+	/* vfio_iommu_type1 is loaded only when a device moves to a VFIO driver: not for a move
+	 * away from VFIO, even when another choice of the same run is VFIO (apply). */
+	{
+		const char *t[] = { "03:00.0" };
+		need_type1 = true;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, false, &j) == 0);
+		s = steps_str(&r.p);
+		CHECK(plan_changes(&r.p));
+		CHECK(s && !strstr(s, "vfio_iommu_type1"));
+		free(s);
+		run_done(&r);
+		need_type1 = false;
 	}
 	/* Unknown targets. */
 	{
