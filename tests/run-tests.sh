@@ -4,7 +4,8 @@
 # Schema), docs, ansible (the collection's modules with ansible-core), package (the Debian
 # package: built, checked by lintian, installed and purged in a fresh Debian 12 root) and the
 # real-kernel suite (vm) in QEMU; then unit, fixture, schema and docs as an unprivileged user,
-# and unit and fixture under ASan+UBSan and under valgrind. The vm suite must run: a skip
+# and unit and fixture under ASan+UBSan and under valgrind; then the libFuzzer harnesses
+# (tests/fuzz) for FUZZ_SECONDS each. The vm suite must run: a skip
 # fails this script unless DEVOWN_SKIP_VM=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "format (.clang-format)"
 status=0
 if ! clang-format --dry-run -Werror src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
-	tests/vm/*.c tests/apply/*.c tests/bench/*.c; then
+	tests/vm/*.c tests/apply/*.c tests/bench/*.c tests/fuzz/*.c; then
 	echo "run-tests: clang-format would change the files above (run clang-format -i)"
 	status=1
 fi
@@ -82,6 +83,15 @@ read -r o f s < <(summary "$san/meson-logs/testlog.json"); ok=$((ok + o)); fail=
 step "unit and fixture suites under valgrind"
 if meson test -C "$build" --setup valgrind --suite unit --suite fixture --print-errorlogs; then :; else status=1; fi
 read -r o f s < <(summary "$build/meson-logs/testlog-valgrind.json"); ok=$((ok + o)); fail=$((fail + f))
+
+step "fuzzers (libFuzzer, ${FUZZ_SECONDS:-30} s each)"
+# One pass or failure per harness; their executions are printed.
+fuzz_log=$(mktemp)
+tests/fuzz/run-fuzzers.sh | tee "$fuzz_log" || status=1
+ok=$((ok + $(grep -c ': ok, ' "$fuzz_log" || true)))
+fail=$((fail + $(grep -c ': FAILED' "$fuzz_log" || true)))
+if ! grep -q ': ok, \|: FAILED' "$fuzz_log"; then fail=$((fail + 1)); status=1; fi
+rm -f "$fuzz_log"
 
 echo
 echo "$ok passed, $fail failed"

@@ -26,6 +26,7 @@ pkgs=(
 	# documentation
 	scdoc groff-base man-db
 	# tests and benchmark
+	clang libclang-rt-14-dev  # tests/fuzz (libFuzzer)
 	python3 valgrind pciutils kmod time util-linux iproute2 jq ansible-core
 	bash-completion zsh fish python3-jsonschema python3-yaml python3-jinja2
 	# the Debian package (tests/package): build, check, install into a fresh root

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The journal as a file under DEVOWN_RUNDIR. */
+#include <ctype.h>
 #include <json-c/json.h>
+#include <limits.h>
 
 #include "journal-file.h"
 #include "json.h"
@@ -14,81 +16,185 @@ static char *journal_path(void)
 	return run_file_path("journal.json");
 }
 
-static const char *get_str(json_object *o, const char *key)
+/* A member that must be a string (or null, when null_ok): 0 with *ret set (NULL for null or
+ * absent when optional), -EBADMSG for anything else. */
+static int member_str(json_object *o, const char *key, bool null_ok, bool optional,
+		      const char **ret)
 {
 	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+
+	*ret = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return optional ? 0 : -EBADMSG;
+	if (!v)
+		return null_ok ? 0 : -EBADMSG;
+	if (!json_object_is_type(v, json_type_string))
+		return -EBADMSG;
+	*ret = json_object_get_string(v);
+	return 0;
 }
 
-static int get_int(json_object *o, const char *key, int def)
+/* An integer from 0 to max (null when null_ok gives -1). */
+static int member_int(json_object *o, const char *key, bool null_ok, int64_t max, int *ret)
 {
 	json_object *v;
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return def;
-	return json_object_get_int(v);
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return -EBADMSG;
+	if (!v && null_ok) {
+		*ret = -1;
+		return 0;
+	}
+	if (!v || !json_object_is_type(v, json_type_int))
+		return -EBADMSG;
+	n = json_object_get_int64(v);
+	if (n < 0 || n > max)
+		return -EBADMSG;
+	*ret = (int)n;
+	return 0;
+}
+
+/* restore writes the recorded driver's name into a path under /sys/bus/pci/drivers: a plain
+ * name, never a path. */
+static bool driver_name_ok(const char *s)
+{
+	if (!s)
+		return true;
+	if (!*s || strlen(s) > 255 || strchr(s, '/') || streq(s, ".") || streq(s, ".."))
+		return false;
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
+/* "0x" and four hex digits, as journal_save writes IDs. */
+static int parse_id(const char *s, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || strlen(s) != 6 || !startswith(s, "0x") || !isxdigit((unsigned char)s[2]))
+		return -EBADMSG;
+	errno = 0;
+	v = strtoul(s + 2, &end, 16);
+	if (errno || *end || v > 0xffff)
+		return -EBADMSG;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int load_entry(struct journal *j, json_object *e)
+{
+	const char *addr, *v, *d, *drv, *ovr, *since, *reason;
+	char norm[PCI_ADDR_MAX];
+	struct journal_entry je = { 0 };
+
+	if (!json_object_is_type(e, json_type_object))
+		return -EBADMSG;
+	if (member_str(e, "address", false, false, &addr) < 0 ||
+	    pci_addr_normalize(addr, norm) < 0 || journal_find(j, norm))
+		return -EBADMSG;
+	if (member_str(e, "vendor_id", false, false, &v) < 0 || parse_id(v, &je.vendor_id) < 0 ||
+	    member_str(e, "device_id", false, false, &d) < 0 || parse_id(d, &je.device_id) < 0)
+		return -EBADMSG;
+	if (member_str(e, "driver", true, false, &drv) < 0 || !driver_name_ok(drv) ||
+	    member_str(e, "driver_override", true, false, &ovr) < 0 || !driver_name_ok(ovr))
+		return -EBADMSG;
+	if (member_int(e, "group", true, INT_MAX, &je.group) < 0)
+		return -EBADMSG;
+	if (member_str(e, "since", false, true, &since) < 0 ||
+	    member_str(e, "reason", false, true, &reason) < 0)
+		return -EBADMSG;
+	j->entries = xrealloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
+	snprintf(je.addr, sizeof(je.addr), "%s", norm);
+	je.driver = drv ? xstrdup(drv) : NULL;
+	je.driver_override = ovr ? xstrdup(ovr) : NULL;
+	je.since = xstrdup(since ? since : "");
+	je.reason = xstrdup(reason ? reason : "");
+	j->entries[j->n_entries++] = je;
+	return 0;
+}
+
+static int load_transaction(struct journal *j, json_object *txn)
+{
+	json_object *list;
+	const char *cmd;
+
+	if (!json_object_is_type(txn, json_type_object) ||
+	    member_int(txn, "pid", false, INT_MAX, &j->txn_pid) < 0 || j->txn_pid == 0 ||
+	    member_str(txn, "command", false, false, &cmd) < 0 ||
+	    !json_object_object_get_ex(txn, "devices", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return -EBADMSG;
+	j->txn_command = xstrdup(cmd);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *s = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(s, json_type_string))
+			return -EBADMSG;
+		strv_push(&j->txn_devices, xstrdup(json_object_get_string(s)));
+	}
+	return 0;
+}
+
+int journal_parse(struct journal *j, const char *text)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *root, *devs, *txn, *schema;
+	size_t len = strlen(text);
+	int r = -EBADMSG;
+
+	memset(j, 0, sizeof(*j));
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	/* One object and nothing after it but white space. */
+	if (root && json_tokener_get_error(tok) == json_tokener_success) {
+		size_t off = json_tokener_get_parse_end(tok);
+		while (off < len && strchr(" \t\r\n", text[off]))
+			off++;
+		if (off == len && json_object_is_type(root, json_type_object))
+			r = 0;
+	}
+	json_tokener_free(tok);
+	if (r == 0 && (!json_object_object_get_ex(root, "schema", &schema) ||
+		       !json_object_is_type(schema, json_type_int) ||
+		       json_object_get_int64(schema) != JOURNAL_SCHEMA))
+		r = -EBADMSG;
+	if (r == 0 && json_object_object_get_ex(root, "devices", &devs)) {
+		if (!json_object_is_type(devs, json_type_array))
+			r = -EBADMSG;
+		for (size_t i = 0; r == 0 && i < json_object_array_length(devs); i++)
+			r = load_entry(j, json_object_array_get_idx(devs, i));
+	}
+	if (r == 0 && json_object_object_get_ex(root, "transaction", &txn))
+		r = load_transaction(j, txn);
+	json_object_put(root);
+	if (r < 0)
+		journal_done(j);
+	return r;
 }
 
 int journal_load(struct journal *j, char **ret_error)
 {
 	_cleanup_free_ char *path = journal_path(), *text = NULL;
-	json_object *root, *devs, *txn;
 	int r;
 
 	memset(j, 0, sizeof(*j));
 	r = run_file_access("journal.json");
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	root = run_file_read("journal.json", &text) >= 0 ? json_tokener_parse(text) : NULL;
-	if (!root) {
+	r = run_file_read("journal.json", &text);
+	if (r >= 0 && strlen(text) == 0)
+		r = -EBADMSG;
+	if (r >= 0)
+		r = journal_parse(j, text);
+	if (r < 0) {
 		*ret_error = xasprintf("the journal %s is unreadable or corrupt; it lists the "
 				       "original drivers of changed devices, inspect it before "
 				       "removing it",
 				       path);
 		return -EBADMSG;
 	}
-	if (json_object_object_get_ex(root, "devices", &devs) &&
-	    json_object_is_type(devs, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(devs); i++) {
-			json_object *e = json_object_array_get_idx(devs, i);
-			const char *addr = get_str(e, "address");
-			const char *v = get_str(e, "vendor_id"), *d = get_str(e, "device_id");
-			struct journal_entry *je;
-			char norm[PCI_ADDR_MAX];
-
-			if (!addr || pci_addr_normalize(addr, norm) < 0)
-				continue;
-			j->entries = xrealloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
-			je = &j->entries[j->n_entries++];
-			memset(je, 0, sizeof(*je));
-			snprintf(je->addr, sizeof(je->addr), "%s", norm);
-			je->vendor_id = v ? (unsigned)strtoul(v, NULL, 16) : 0;
-			je->device_id = d ? (unsigned)strtoul(d, NULL, 16) : 0;
-			je->driver = get_str(e, "driver") ? xstrdup(get_str(e, "driver")) : NULL;
-			je->driver_override = get_str(e, "driver_override")
-						      ? xstrdup(get_str(e, "driver_override"))
-						      : NULL;
-			je->group = get_int(e, "group", -1);
-			je->since = xstrdup(get_str(e, "since") ? get_str(e, "since") : "");
-			je->reason = xstrdup(get_str(e, "reason") ? get_str(e, "reason") : "");
-		}
-	}
-	if (json_object_object_get_ex(root, "transaction", &txn) &&
-	    json_object_is_type(txn, json_type_object)) {
-		json_object *list;
-		j->txn_pid = get_int(txn, "pid", 0);
-		j->txn_command = xstrdup(get_str(txn, "command") ? get_str(txn, "command") : "");
-		if (json_object_object_get_ex(txn, "devices", &list) &&
-		    json_object_is_type(list, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(list); i++) {
-				json_object *s = json_object_array_get_idx(list, i);
-				if (json_object_is_type(s, json_type_string))
-					strv_push(&j->txn_devices,
-						  xstrdup(json_object_get_string(s)));
-			}
-	}
-	json_object_put(root);
 	return 0;
 }
 

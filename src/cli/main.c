@@ -148,11 +148,11 @@ int main(int argc, char **argv)
 			double s;
 			errno = 0;
 			s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(s > 0) || s > 3600)
-				return usage_error(
-					"invalid --timeout '%s': give seconds, more than 0 "
-					"and at most 3600",
-					optarg);
+			/* Below a millisecond it would be 0 ms: no wait at all (issue 17). */
+			if (errno || end == optarg || *end || !(s >= 0.001) || s > 3600)
+				return usage_error("invalid --timeout '%s': give seconds, at least "
+						   "0.001 and at most 3600",
+						   optarg);
 			cli.given |= OPT_TIMEOUT;
 			cli.timeout_ms = (int)(s * 1000);
 			break;
@@ -173,12 +173,24 @@ int main(int argc, char **argv)
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		case '?':
-		default:
+		default: {
+			/* getopt_long reports "--json=1" by its short option: name the long one. */
+			const char *a = optind > 0 ? argv[optind - 1] : "";
+			const char *eq = startswith(a, "--") ? strchr(a, '=') : NULL;
+			if (eq)
+				for (size_t i = 0; i < ELEMENTSOF(option_docs); i++)
+					if (option_docs[i].has_arg == no_argument &&
+					    strlen(option_docs[i].name) == (size_t)(eq - a - 2) &&
+					    strncmp(a + 2, option_docs[i].name, eq - a - 2) == 0)
+						return usage_error(
+							"option '--%s' takes no argument",
+							option_docs[i].name);
 			if (optopt && optopt < 0x100) {
 				char s[3] = { '-', (char)optopt, 0 };
 				return usage_error("unknown option '%s'", s);
 			}
 			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
 		}
 	}
 	if (optind >= argc)

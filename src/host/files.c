@@ -38,6 +38,30 @@ static int file_fail(char **ret_error, int r, const char *file, const char *fmt,
 	return r;
 }
 
+static bool is_dev_null(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
+}
+
+int file_open_regular(const char *path, int flags, mode_t mode, bool null_ok)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	/* O_NONBLOCK: opening a FIFO for reading waits for a writer, forever. */
+	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !(null_ok && is_dev_null(&st)))
+		return -EINVAL;
+	/* Regular files never block; what reads them need not know about O_NONBLOCK. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
 int config_file_read(const char *path, char **ret, char **ret_error)
 {
 	_cleanup_close_ int fd = -1;
@@ -46,18 +70,20 @@ int config_file_read(const char *path, char **ret, char **ret_error)
 	size_t len = 0;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Links are followed (a configuration may live elsewhere, /dev/null masks a file). */
+	fd = file_open_regular(path, O_RDONLY, 0, true);
+	if (fd == -EINVAL)
+		return file_fail(ret_error, -EINVAL, path,
+				 "not a regular file (a FIFO, a device or a directory)");
 	if (fd < 0)
-		return file_fail(ret_error, -errno, path, "cannot open it: %s", strerror(errno));
+		return file_fail(ret_error, fd, path, "cannot open it: %s", strerror(-fd));
 	if (fstat(fd, &st) < 0)
 		return file_fail(ret_error, -errno, path, "cannot stat it: %s", strerror(errno));
 	/* A link to /dev/null masks a file of an earlier directory, as in systemd. */
-	if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3) {
+	if (is_dev_null(&st)) {
 		*ret = xstrdup("");
 		return 0;
 	}
-	if (!S_ISREG(st.st_mode))
-		return file_fail(ret_error, -EINVAL, path, "not a regular file");
 	r = read_fd_all(fd, CONFIG_FILE_MAX, &buf, &len);
 	if (r == -EFBIG)
 		return file_fail(ret_error, -EFBIG, path,

@@ -1,6 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Opens path with flags (O_CLOEXEC, O_NOCTTY added) without blocking on a FIFO, and keeps the
+ * descriptor only when it is a regular file (or /dev/null, when null_ok): every file devown
+ * reads or writes of its own (configuration, run directory) is opened here, so that a FIFO or
+ * a link to a device at its name neither hangs devown nor feeds it. Add O_NOFOLLOW to refuse
+ * a symbolic link (-ELOOP). Returns the descriptor (caller closes), -EINVAL for what is not a
+ * regular file, or -errno. */
+int file_open_regular(const char *path, int flags, mode_t mode, bool null_ok);
+
 /* The directory apply reads by default: DEVOWN_SYSCONFDIR "/devown" under DEVOWN_ROOT. Caller
  * frees. */
 char *config_dir(void);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "files.h"
 #include "lock.h"
 #include "sysfs.h"
 #include "util.h"
@@ -19,11 +20,14 @@ int lock_open(int *ret_fd, char **ret_error)
 		*ret_error = xasprintf("cannot create %s: %s", dir, strerror(-r));
 		return r;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = file_open_regular(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600, false);
+	if (fd == -EINVAL || fd == -ELOOP) {
+		*ret_error = xasprintf("the lock %s is not a regular file; remove it", path);
+		return fd;
+	}
 	if (fd < 0) {
-		int r = -errno;
-		*ret_error = xasprintf("cannot open the lock %s: %s", path, strerror(-r));
-		return r;
+		*ret_error = xasprintf("cannot open the lock %s: %s", path, strerror(-fd));
+		return fd;
 	}
 	*ret_fd = fd;
 	return 0;
@@ -75,10 +79,12 @@ void lock_claim(int fd)
 bool lock_busy(void)
 {
 	_cleanup_free_ char *path = run_file_path("lock");
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = file_open_regular(path, O_RDONLY | O_NOFOLLOW, 0, false);
 
+	/* EACCES: cannot tell, never call a live run interrupted. Not a regular file: no devown
+	 * can take such a lock (lock_open refuses it), so none is running. */
 	if (fd < 0)
-		return errno == EACCES; /* cannot tell: never call a live run interrupted */
+		return fd == -EACCES;
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK;
 	flock(fd, LOCK_UN);

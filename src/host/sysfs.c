@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "files.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -585,10 +586,10 @@ char *run_file_path(const char *name)
 int run_file_read(const char *name, char **ret)
 {
 	_cleanup_free_ char *path = run_file_path(name);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = file_open_regular(path, O_RDONLY | O_NOFOLLOW, 0, false);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return read_fd_all(fd, 0, ret, NULL);
 }
 
@@ -616,9 +617,12 @@ int run_file_replace(const char *name, const char *text, bool durable)
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* Exclusively: a file left at that name (by a devown that died with this pid, or planted)
+	 * is removed, never written through. */
+	(void)unlink(tmp);
+	fd = file_open_regular(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, false);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (off < len && r == 0) {
 		ssize_t n = write(fd, text + off, len - off);
 		if (n >= 0)

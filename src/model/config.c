@@ -188,8 +188,10 @@ static const char *set_value(struct config_entry *e, enum config_key k, const ch
 			e->device = (unsigned)a;
 		return NULL;
 	case KEY_SUBSYSTEM:
+		/* v[4] only once the four digits before it are known to be there: a shorter
+		 * value may end the text (issue 17). */
 		a = hex_exact(v, 4, false);
-		b = v[4] == ':' ? hex_exact(v + 5, 4, true) : -1;
+		b = a >= 0 && v[4] == ':' ? hex_exact(v + 5, 4, true) : -1;
 		if (a < 0 || b < 0)
 			return "a subsystem is VENDOR:DEVICE of 4 hex digits each, e.g. 8086:a01f";
 		e->subsys_vendor = (unsigned)a;

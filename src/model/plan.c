@@ -432,6 +432,11 @@ static void plan_restore_item(struct host *h, const struct change_request *rq, s
 	it->to.driver = dupn(e->driver);
 	it->to.driver_override = dupn(e->driver_override);
 	if (d->vendor_id != e->vendor_id || d->device_id != e->device_id) {
+		/* Nothing is planned for another device: left at ACT_BIND it got a bind step,
+		 * without a driver when the journal recorded none. */
+		it->action = ACT_SKIP;
+		it->note = xasprintf("not the device devown changed (it is now %04x:%04x)",
+				     d->vendor_id, d->device_id);
 		refuse(p, d, "identity",
 		       xasprintf("refusing to restore %s: it is now %04x:%04x, not the %04x:%04x "
 				 "devown changed (was the hardware replaced or renumbered?); "
@@ -539,8 +544,13 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 		if (!dup)
 			add_step(p, STEP_LOAD_MODULE, NULL, it->to_module, -1);
 	}
-	if (rq->need_type1 && plan_changes(p))
-		add_step(p, STEP_LOAD_MODULE, NULL, "vfio_iommu_type1", -1);
+	/* Only for a device that moves to VFIO: apply may choose VFIO for some devices that are
+	 * already there while it moves others to host drivers. */
+	for (size_t i = 0; rq->need_type1 && i < p->n_items; i++)
+		if (p->items[i].action == ACT_BIND && driver_is_vfio(p->items[i].to.driver)) {
+			add_step(p, STEP_LOAD_MODULE, NULL, "vfio_iommu_type1", -1);
+			break;
+		}
 
 	for (size_t i = 0; i < p->n_items; i++) {
 		struct item *it = &p->items[i];

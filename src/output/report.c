@@ -24,10 +24,10 @@ void report_plan_text(const struct plan *p, FILE *f)
 				fprintf(f, "  %s: clear driver_override\n", who);
 			break;
 		case STEP_UNBIND:
-			fprintf(f, "  %s: unbind from %s\n", who, s->arg);
+			fprintf(f, "  %s: unbind from %s\n", who, nodrv(s->arg));
 			break;
 		case STEP_BIND:
-			fprintf(f, "  %s: bind to %s\n", who, s->arg);
+			fprintf(f, "  %s: bind to %s\n", who, nodrv(s->arg));
 			break;
 		case STEP_WAIT_VFIO:
 			fprintf(f, "  group %d: wait for /dev/vfio/%d\n", s->group, s->group);
@@ -130,12 +130,12 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 			json_object_object_add(st, "address",
 					       json_object_new_string(s->item->dev->addr));
 		if (s->kind == STEP_LOAD_MODULE)
-			json_object_object_add(st, "module", json_object_new_string(s->arg));
+			json_object_object_add(st, "module", json_str_or_null(s->arg));
 		else if (s->kind == STEP_SET_OVERRIDE)
 			json_object_object_add(st, "value",
 					       s->arg ? json_object_new_string(s->arg) : NULL);
 		else if (s->kind == STEP_UNBIND || s->kind == STEP_BIND)
-			json_object_object_add(st, "driver", json_object_new_string(s->arg));
+			json_object_object_add(st, "driver", json_str_or_null(s->arg));
 		else if (s->kind == STEP_PROBE)
 			;
 		else

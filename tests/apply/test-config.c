@@ -85,6 +85,19 @@ static void test_errors(void)
 		  "t.conf:4: ", "duplicate entry name 'a' (first at t.conf:1)" },
 		{ "[device a]\naddress=03:00.0\nDriver=vfio\n",
 		  "t.conf:3: ", "unknown key 'Driver'" },
+		/* Short values at the very end of the text, without a newline: the parser must
+		 * not look past their end (an over-read under ASan, issue 17 item 2). */
+		{ "[device a]\nsubsystem=1", "t.conf:2: ", "invalid subsystem '1'" },
+		{ "[device a]\nsubsystem=12", "t.conf:2: ", "invalid subsystem '12'" },
+		{ "[device a]\nsubsystem=123", "t.conf:2: ", "invalid subsystem '123'" },
+		{ "[device a]\nsubsystem=1234", "t.conf:2: ", "invalid subsystem '1234'" },
+		{ "[device a]\npath=0000:00:1c.0/0", "t.conf:2: ", "invalid path" },
+		{ "[device a]\npath=0000:00:1c.0/00", "t.conf:2: ", "invalid path" },
+		{ "[device a]\npath=0000:00:1c.0/00.", "t.conf:2: ", "invalid path" },
+		{ "[device a]\nvendor=0", "t.conf:2: ", "invalid vendor '0'" },
+		{ "[device a]\nclass=0", "t.conf:2: ", "invalid class '0'" },
+		{ "[device", "t.conf:1: ", "must end with ']'" },
+		{ "[devic]", "t.conf:1: ", "unknown section" },
 	};
 	_cleanup_free_ char *err = NULL;
 

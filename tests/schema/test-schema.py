@@ -115,10 +115,10 @@ def gen_trees(d, tt):
         {"address": "0000:06:00.0", "vendor_id": "0x10de", "device_id": "0x1b80",
          "driver": "nouveau", "driver_override": None, "group": 12,
          "since": "2026-11-25T10:00:00Z", "reason": "bind"},
-        # (Recorded with a driver: with "driver": null and changed IDs, devown 0.1.0's
-        # restore --json crashes in report_json on the plan's bind step without a driver.)
+        # "driver": null and changed IDs: restore --json crashed in report_json on a bind
+        # step without a driver (issue 17).
         {"address": "0000:0c:00.0", "vendor_id": "0x%04x" % gen.INTEL, "device_id": "0x0000",
-         "driver": "nvme", "driver_override": None, "group": 106,
+         "driver": None, "driver_override": None, "group": 106,
          "since": "2026-11-25T10:00:01Z", "reason": "unbind"}],
         transaction={"pid": 4321, "command": "bind", "devices": ["0000:06:00.0"]})
     d.run(root, "status", "--json", rc=0)

@@ -90,6 +90,7 @@ struct run {
 };
 
 static bool unprivileged; /* plan as for a normal user's dry run */
+static bool need_type1;	  /* as driver.c sets it when some choice is a VFIO driver */
 
 static int run(struct run *r, enum change_kind kind, const char *const *targets, size_t nt,
 	       const char *driver, bool group, bool force, struct journal *j)
@@ -101,6 +102,7 @@ static int run(struct run *r, enum change_kind kind, const char *const *targets,
 				     .group = group,
 				     .force = force,
 				     .unprivileged = unprivileged,
+				     .need_type1 = need_type1,
 				     .driver_arg = driver,
 				     .journal = j };
 	_cleanup_free_ char *err = NULL;
@@ -414,6 +416,35 @@ int main(void)
 		free(s);
 		run_done(&r);
 		journal_done(&j2);
+	}
+	/* Identity refusal of a device that had no driver: nothing is planned for it (a bind
+	 * step without a driver crashed restore --json). */
+	{
+		const char *t[] = { "03:00.0" };
+		struct journal j3 = { 0 };
+		journal_add(&j3, "0000:03:00.0", 0x8086, 0x1533, NULL, NULL, 3, "apply");
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j3) == 0);
+		CHECK(has_refusal(&r.p, "identity", "8086:10d3"));
+		CHECK(r.p.n_steps == 0);
+		CHECK(r.p.n_items == 1 && r.p.items[0].action == ACT_SKIP);
+		for (size_t i = 0; i < r.p.n_steps; i++)
+			CHECK(r.p.steps[i].arg ||
+			      (r.p.steps[i].kind != STEP_BIND && r.p.steps[i].kind != STEP_UNBIND));
+		run_done(&r);
+		journal_done(&j3);
+	}
+	/* vfio_iommu_type1 is loaded only when a device moves to a VFIO driver: not for a move
+	 * away from VFIO, even when another choice of the same run is VFIO (apply). */
+	{
+		const char *t[] = { "03:00.0" };
+		need_type1 = true;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, false, &j) == 0);
+		s = steps_str(&r.p);
+		CHECK(plan_changes(&r.p));
+		CHECK(s && !strstr(s, "vfio_iommu_type1"));
+		free(s);
+		run_done(&r);
+		need_type1 = false;
 	}
 	/* Unknown targets. */
 	{
