@@ -45,24 +45,13 @@ static bool has_location(const struct config_entry *e)
 
 /* ---- values ---- */
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly n hex digits at s (nothing after them when whole); returns the value or -1. */
 static long hex_exact(const char *s, size_t n, bool whole)
 {
 	long v = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int d = hexdigit(s[i]);
+		int d = unhexchar(s[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | d;
@@ -114,7 +103,7 @@ static char *parse_serial(const char *v)
 	if (strlen(v) != 23)
 		return NULL;
 	for (size_t i = 0; i < 23; i++)
-		if (i % 3 == 2 ? v[i] != '-' : hexdigit(v[i]) < 0)
+		if (i % 3 == 2 ? v[i] != '-' : unhexchar(v[i]) < 0)
 			return NULL;
 	out = xstrdup(v);
 	for (char *c = out; *c; c++)

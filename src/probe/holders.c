@@ -844,8 +844,10 @@ static void scan_all(struct pass *p, int procfd, char **pids)
 	for (size_t k = 0; k < nthreads; k++) {
 		merge_found(&w[k].p);
 		if (w[k].p.n_hits > 0) {
-			p->hits = xrealloc(p->hits, (p->n_hits + w[k].p.n_hits) * sizeof(struct hit));
-			memcpy(p->hits + p->n_hits, w[k].p.hits, w[k].p.n_hits * sizeof(struct hit));
+			p->hits =
+				xrealloc(p->hits, (p->n_hits + w[k].p.n_hits) * sizeof(struct hit));
+			memcpy(p->hits + p->n_hits, w[k].p.hits,
+			       w[k].p.n_hits * sizeof(struct hit));
 			p->n_hits += w[k].p.n_hits;
 		}
 		free(w[k].p.hits);
