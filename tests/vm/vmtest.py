@@ -409,6 +409,8 @@ def fetch_clients():
         log("vm: making the clients' root (debootstrap %s: %s)" % (CLIENT_SUITE, ", ".join(CLIENT_PACKAGES)))
         work = tempfile.mkdtemp(prefix="root-", dir=base)
         try:
+            # mkdtemp makes it 0700: the guest's unprivileged scenarios run its loader too.
+            os.chmod(work, 0o755)
             r = run([tool("debootstrap"), "--variant=minbase", "--include=" + ",".join(CLIENT_PACKAGES),
                      CLIENT_SUITE, work, machine_mirror()])
             if r.returncode != 0:
