@@ -36,10 +36,8 @@
 /* ---- what the VFIO nodes are, by device number ---- */
 
 enum vkind {
-	V_GROUP,     /* /dev/vfio/N, /dev/vfio/noiommu-N */
-	V_DEVICE,    /* /dev/vfio/devices/vfioX (Linux 6.6+) */
-	V_CONTAINER, /* /dev/vfio/vfio */
-	V_IOMMUFD,   /* /dev/iommu */
+	V_GROUP,  /* /dev/vfio/N, /dev/vfio/noiommu-N */
+	V_DEVICE, /* /dev/vfio/devices/vfioX (Linux 6.6+) */
 };
 
 struct vnode {
@@ -85,8 +83,18 @@ static void vnode_add(struct vnode **v, size_t *n, const char *devt, enum vkind 
 	(*v)[(*n)++] = (struct vnode){ ma, mi, kind, group, dev };
 }
 
-/* Reads the device numbers of every VFIO node from sysfs: /sys/class/vfio (groups),
- * /sys/class/vfio-dev (device cdevs), the misc devices vfio and iommu. */
+/* The device whose VFIO cdev is /dev/vfio/devices/NAME, or NULL. */
+static struct device *device_by_vfio_dev(struct host *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_devices; i++)
+		if (streq_ptr(h->devices[i].vfio_dev_name, name))
+			return &h->devices[i];
+	return NULL;
+}
+
+/* Reads the device numbers of the VFIO nodes that hold a group from sysfs: /sys/class/vfio
+ * (groups) and /sys/class/vfio-dev (device cdevs). The container (/dev/vfio/vfio) and iommufd
+ * (/dev/iommu) hold nothing by themselves: a group joins them only through one of these. */
 static void load_vnodes(struct host *h, struct vnode **ret, size_t *ret_n)
 {
 	_cleanup_strv_free_ char **groups = NULL, **cdevs = NULL;
@@ -107,43 +115,16 @@ static void load_vnodes(struct host *h, struct vnode **ret, size_t *ret_n)
 	if (fd >= 0 && list_dir_at(fd, "vfio-dev", &cdevs) >= 0)
 		for (size_t i = 0; cdevs[i]; i++) {
 			_cleanup_free_ char *a = xasprintf("vfio-dev/%s/dev", cdevs[i]);
-			struct device *d = NULL;
-			for (size_t k = 0; k < h->n_devices && !d; k++)
-				if (streq_ptr(h->devices[k].vfio_dev_name, cdevs[i]))
-					d = &h->devices[k];
+			struct device *d = device_by_vfio_dev(h, cdevs[i]);
 			if (read_text_at(fd, a, &t) >= 0)
 				vnode_add(&v, &n, t, V_DEVICE, d ? d->group : -1, d);
 			free(t);
 			t = NULL;
 		}
-	if (fd >= 0 && read_text_at(fd, "misc/vfio/dev", &t) >= 0)
-		vnode_add(&v, &n, t, V_CONTAINER, -1, NULL);
-	free(t);
-	t = NULL;
-	if (fd >= 0 && read_text_at(fd, "misc/iommu/dev", &t) >= 0)
-		vnode_add(&v, &n, t, V_IOMMUFD, -1, NULL);
-	free(t);
 	if (n > 1)
 		qsort(v, n, sizeof(struct vnode), cmp_vnode);
 	*ret = v;
 	*ret_n = n;
-}
-
-/* Maps a VFIO node path to the group it belongs to, or -1 (fake roots only). */
-static int node_group(struct host *h, const char *target)
-{
-	const char *p;
-
-	if (startswith(target, "/dev/vfio/devices/")) {
-		p = target + strlen("/dev/vfio/devices/");
-		for (size_t i = 0; i < h->n_devices; i++)
-			if (h->devices[i].vfio_dev_name && streq(h->devices[i].vfio_dev_name, p))
-				return h->devices[i].group;
-		return -1;
-	}
-	if (!startswith(target, "/dev/vfio/"))
-		return -1;
-	return group_name_number(target + strlen("/dev/vfio/"));
 }
 
 /* ---- mount tables ---- */
@@ -159,7 +140,6 @@ struct mnttab {
 	char *ns; /* "mnt:[4026531840]" */
 	struct mnt *m;
 	size_t n;
-	bool loaded;
 };
 
 static bool is_dev_point(const char *point)
@@ -174,7 +154,6 @@ static void mnttab_load(struct mnttab *t, int procfd, const char *pid)
 	_cleanup_free_ char *path = xasprintf("%s/mountinfo", pid), *text = NULL;
 	char *line, *save = NULL;
 
-	t->loaded = true;
 	if (read_whole_at(procfd, path, &text) < 0)
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -380,12 +359,7 @@ static void add_holder(struct holder **list, size_t *n, int pid, const char *com
 static void add_found(struct pass *p, int gno, const char *path, const char *via,
 		      const char *device)
 {
-	for (size_t i = 0; i < p->n_found; i++) {
-		const struct holder *x = &p->found[i].h;
-		if (p->found[i].group == gno && x->pid == p->pid && streq(x->via, via) &&
-		    streq_ptr(x->path, path) && streq_ptr(x->device, device))
-			return;
-	}
+	/* Duplicates (one process, the same node twice) are merged by merge_found(). */
 	p->found = xrealloc(p->found, (p->n_found + 1) * sizeof(struct found));
 	p->found[p->n_found++] = (struct found){
 		.group = gno,
@@ -601,13 +575,13 @@ static int scan_process(struct pass *p, int procfd, const char *pid)
 		if (p->vfio && startswith(target, "/dev/vfio/")) {
 			pass_comm(p, procfd, pid);
 			if (startswith(target, "/dev/vfio/devices/")) {
-				const char *name = target + strlen("/dev/vfio/devices/");
-				for (size_t i = 0; i < p->h->n_devices; i++)
-					if (streq_ptr(p->h->devices[i].vfio_dev_name, name))
-						hold_group(p, p->h->devices[i].group, target,
-							   "device", p->h->devices[i].addr);
+				struct device *dv = device_by_vfio_dev(
+					p->h, target + strlen("/dev/vfio/devices/"));
+				if (dv)
+					hold_group(p, dv->group, target, "device", dv->addr);
 			} else
-				hold_group(p, node_group(p->h, target), target, "group", NULL);
+				hold_group(p, group_name_number(target + strlen("/dev/vfio/")),
+					   target, "group", NULL);
 			continue;
 		}
 		if (p->n_watch == 0 || virtual_node(target) || startswith(target, "/dev/vfio/"))
