@@ -594,6 +594,8 @@ def parse_results(path, run_id):
         return recs, ends, False, False
     for line in data.replace("\r", "").split("\n"):
         if not line.startswith("@DEVOWN@ "):
+            if "@DEVOWN@ " in line:  # a line whose tail the port lost, joined with the next
+                log("vm: damaged line on the results port (%s): %r" % (path, line[:120]))
             continue
         parts = line.split(" ")
         kind = parts[1] if len(parts) > 1 else ""

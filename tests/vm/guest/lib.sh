@@ -8,6 +8,12 @@
 # Base64 keeps arbitrary bytes (stderr, JSON, dmesg) intact through the tty; gzip keeps the
 # emulated UART (one trapped I/O write per byte under TCG) from dominating the run time.
 
+#
+# The port stays open from /init's start to its end (fd 7, inherited by every scenario): each
+# last close of a serial tty shuts the UART down and the next open clears its transmit FIFO,
+# which can drop the tail of the line before it when the guest runs slowly (seen once in CI: a
+# SCENARIO-END marker lost on 5.10). Commands started through run() do not get fd 7.
+
 RESULTS=/dev/ttyS1
 SCEN=${SCEN:-boot}
 T=/tmp/devown-vm
@@ -17,7 +23,7 @@ mkdir -p "$T"
 
 # mark WORDS...: a control line (BEGIN, END, SCENARIO-BEGIN, ...).
 mark() {
-	printf '@DEVOWN@ %s\n' "$*" > "$RESULTS"
+	printf '@DEVOWN@ %s\n' "$*" >&7
 }
 
 # rec KEY [FILE]: record FILE (or stdin) as KEY of the current scenario.
@@ -28,7 +34,7 @@ rec() {
 		printf '@DEVOWN@ R %s %s ' "$SCEN" "$1"
 		gzip -c < "$_f" | base64 -w 0
 		printf '\n'
-	} > "$RESULTS"
+	} >&7
 }
 
 # recs KEY VALUE: record a short string.
@@ -42,7 +48,7 @@ recs() {
 run() {
 	_step=$1
 	shift
-	timeout -s KILL "${RUN_TIMEOUT:-60}" "$@" > "$T/$_step.out" 2> "$T/$_step.err"
+	timeout -s KILL "${RUN_TIMEOUT:-60}" "$@" > "$T/$_step.out" 2> "$T/$_step.err" 7>&-
 	_rc=$?
 	recs "$_step.rc" "$_rc"
 	rec "$_step.out" "$T/$_step.out"
