@@ -24,9 +24,9 @@ fi
 
 step "build ($build) with -Werror"
 if [ ! -d "$build" ]; then
-	meson setup "$build" -Dwerror=true
+	meson setup "$build" -Dwerror=true -Dtest_hooks=true
 else
-	meson configure "$build" -Dwerror=true
+	meson configure "$build" -Dwerror=true -Dtest_hooks=true
 fi
 meson compile -C "$build"
 
@@ -63,7 +63,7 @@ mkdir "$unpriv/src"
 tar -C "$top" --exclude='./build*' --exclude='./.git' -cf - . | tar -C "$unpriv/src" -xf -
 chown -R 65534:65534 "$unpriv"
 if setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$unpriv" \
-	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --suite schema --suite docs --print-errorlogs"; then
+	bash -c "cd '$unpriv/src' && rm -rf build-user && meson setup build-user -Dtest_hooks=true >/dev/null && meson compile -C build-user >/dev/null && meson test -C build-user --suite unit --suite fixture --suite schema --suite docs --print-errorlogs"; then
 	read -r o f s < <(summary "$unpriv/src/build-user/meson-logs/testlog.json")
 	ok=$((ok + o)); fail=$((fail + f))
 else
@@ -74,7 +74,8 @@ rm -rf "$unpriv"
 
 step "unit and fixture suites under ASan and UBSan"
 san=${build}-sanitize
-[ -d "$san" ] || meson setup "$san" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true >/dev/null
+[ -d "$san" ] || meson setup "$san" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -Dtest_hooks=true >/dev/null
+meson configure "$san" -Dtest_hooks=true
 meson compile -C "$san" >/dev/null
 if ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C "$san" --suite unit --suite fixture --print-errorlogs; then :; else status=1; fi

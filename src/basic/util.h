@@ -140,6 +140,13 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 /* Records a change in syslog (facility daemon), with the invoking user. */
 void log_change(const char *fmt, ...) _printf_(1, 2);
 
+/* The testing aids (DEVOWN_ROOT, DEVOWN_FAIL_WRITE, DEVOWN_KILL_AFTER_WRITE,
+ * DEVOWN_PAUSE_BEFORE_WRITE; devown(8), ENVIRONMENT): test_getenv() returns the variable's value
+ * when it is set, not empty and this is a test build (meson -Dtest_hooks=true); otherwise NULL,
+ * with a warning on stderr when a production build finds it set. */
+bool test_hooks_built(void);
+const char *test_getenv(const char *name);
+
 /* Exit codes, documented in devown(8). */
 enum {
 	EXIT_OK = 0,

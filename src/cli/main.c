@@ -168,7 +168,8 @@ int main(int argc, char **argv)
 			help();
 			return EXIT_OK;
 		case ARG_VERSION:
-			printf("devown %s\n", DEVOWN_VERSION);
+			printf("devown %s%s\n", DEVOWN_VERSION,
+			       test_hooks_built() ? " (test build: honours the testing aids)" : "");
 			return EXIT_OK;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);

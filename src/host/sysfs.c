@@ -15,18 +15,18 @@ static const char *root_cached;
 const char *root_prefix(void)
 {
 	if (!root_cached) {
-		const char *e = getenv("DEVOWN_ROOT");
+		const char *e = test_getenv("DEVOWN_ROOT");
 		static char buf[PATH_MAX];
+		size_t n = 0;
 
-		if (e && *e && !streq(e, "/")) {
-			size_t n;
+		if (e) {
 			snprintf(buf, sizeof(buf), "%s", e);
 			n = strlen(buf);
-			while (n > 1 && buf[n - 1] == '/')
+			while (n > 0 && buf[n - 1] == '/')
 				buf[--n] = '\0';
-			root_cached = buf;
-		} else
-			root_cached = "";
+		}
+		/* "/", "//": the real root, not a fixture tree of it. */
+		root_cached = n > 0 ? buf : "";
 	}
 	return root_cached;
 }
@@ -387,7 +387,7 @@ void sysfs_set_write_timeout(int timeout_ms)
 
 static unsigned env_uint(const char *name)
 {
-	const char *e = getenv(name);
+	const char *e = test_getenv(name);
 	return e ? (unsigned)strtoul(e, NULL, 10) : 0;
 }
 
@@ -395,11 +395,11 @@ static unsigned env_uint(const char *name)
  * so that a test can act in between: start a holder, a second devown, a kill. */
 static void pause_if_asked(unsigned n)
 {
-	const char *e = getenv("DEVOWN_PAUSE_BEFORE_WRITE");
+	const char *e = test_getenv("DEVOWN_PAUSE_BEFORE_WRITE");
 	char *end;
 	unsigned long at, ms = 3000;
 
-	if (!e || !*e)
+	if (!e)
 		return;
 	at = strtoul(e, &end, 10);
 	if (*end == ':')

@@ -335,6 +335,14 @@ def in_root(tarball, deb, tmp):
         print("devown status: " + first)
         p = chroot(root, "devown", "status", "--json")
         check(p.returncode == 0 and '"schema": 1' in p.stdout, "devown status --json in the root")
+        # A production build: the testing aids cannot redirect or break root's work.
+        p = chroot(root, "env", "DEVOWN_ROOT=/nonexistent", "DEVOWN_FAIL_WRITE=1", "devown", "status")
+        check(p.returncode == 0 and re.match(r"^Kernel \S+, IOMMU (on|off)", p.stdout) is not None,
+              "the packaged devown ignores DEVOWN_ROOT: exit %d, %r" % (p.returncode, p.stdout[:200]))
+        check("DEVOWN_ROOT is a testing aid that this build of devown ignores" in p.stderr,
+              "the packaged devown says it ignores DEVOWN_ROOT: %r" % p.stderr[:300])
+        p = chroot(root, "devown", "--version")
+        check("test build" not in p.stdout, "the packaged devown is not a test build: %r" % p.stdout)
 
         p = chroot(root, *probe)
         check(p.returncode == 0 and "-F _devown" in p.stdout and p.stdout.rstrip().endswith(" devown"),

@@ -152,7 +152,8 @@ def _(t):
     rmmod vfio_pci 2> "$T/rmmod.err"; recs rmmod.rc $?
     recs loaded-before "$(ls -d /sys/module/vfio_pci 2> /dev/null || echo no)"
     state before "$LONE"
-    run bind devown bind "$LONE" vfio --json
+    # DEVOWN_ROOT=// is the real root, not a fixture tree (which would load no module).
+    run bind env DEVOWN_ROOT=// devown bind "$LONE" vfio --json
     state bound "$LONE"
     recs loaded-after "$(ls -d /sys/module/vfio_pci 2> /dev/null || echo no)"
     run restore devown restore "$LONE"
@@ -168,7 +169,7 @@ def _(t):
         mods = [s.get("module") for s in d.get("plan", []) if s.get("step") == "load-module"]
         t.expect("vfio_pci" in mods, "bind vfio: plan does not load vfio_pci: %r" % mods)
     t.eq(states(t, "bound").get(lone), ("vfio-pci", "vfio-pci"), "bind vfio: e1000e has no variant, so vfio-pci")
-    t.expect("vfio_pci" in (t.text("loaded-after") or ""), "vfio_pci not loaded after bind vfio")
+    t.expect("vfio_pci" in (t.text("loaded-after") or ""), "vfio_pci not loaded after bind vfio (DEVOWN_ROOT=//)")
     t.eq(t.rc("restore"), 0, "restore: exit status")
     same_state(t, "before", "restored", "after restore")
 
