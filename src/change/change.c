@@ -280,6 +280,25 @@ void change_end(struct change_ctx *c)
 	c->lock_fd = -1;
 }
 
+int change_check_early(const struct target *targets, size_t n, const char *driver_arg)
+{
+	_cleanup_free_ char *err = NULL;
+
+	/* Without a PCI bus the scan says so, as an operational failure. */
+	for (size_t i = 0; i < n && sysfs_pci_present(); i++)
+		if (targets[i].kind == TARGET_GROUP ? !sysfs_group_present(targets[i].group)
+						    : !sysfs_device_present(targets[i].addr)) {
+			err = target_missing_error(&targets[i]);
+			log_error("%s", err);
+			return EXIT_USAGE;
+		}
+	if (driver_arg && driver_arg_check(driver_arg, &err) < 0) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 static char *describe_command(enum change_kind kind, int argc, char **argv, const char *driver_arg,
 			      bool group)
 {
@@ -341,6 +360,9 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		}
 	rq.targets = targets;
 	rq.n_targets = (size_t)argc;
+	code = change_check_early(targets, (size_t)argc, driver_arg);
+	if (code >= 0)
+		return code;
 
 	code = change_begin(&c, kind, command, driver_arg, cli);
 	if (code >= 0)
@@ -355,11 +377,8 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		choices = xcalloc(n + 1, sizeof(*choices));
 		for (size_t i = 0; i < n; i++) {
 			if (bind_resolve_driver(&c.host, driver_arg, devs[i], &choices[i]) < 0) {
-				log_error(
-					"unknown driver '%s': no PCI driver of that name is "
-					"registered and no kernel module provides it (try 'vfio', "
-					"'vfio-pci' or 'pci-stub')",
-					driver_arg);
+				_cleanup_free_ char *e = driver_arg_unknown_error(driver_arg);
+				log_error("%s", e);
 				code = EXIT_USAGE;
 				goto out;
 			}

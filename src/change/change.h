@@ -48,6 +48,11 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	       const bool *explicit_target, size_t n);
 void change_end(struct change_ctx *c);
 
+/* What can be told wrong before the lock, the journal and the scan: targets that name no
+ * present device or group, a DRIVER that is no driver (driver_arg_check). Logs the one line and
+ * returns EXIT_USAGE, or -1 when the caller should go on. driver_arg may be NULL. */
+int change_check_early(const struct target *targets, size_t n, const char *driver_arg);
+
 /* bind, unbind and restore: parse targets, then the three steps above. */
 int change_main(enum change_kind kind, int argc, char **argv, const char *driver_arg,
 		const struct change_options *cli);

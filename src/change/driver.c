@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Which driver a device is to get: DRIVER of `devown bind` and driver= of `devown apply`
  * resolved against the drivers the kernel has registered and the module index. */
+#include <sys/utsname.h>
+
 #include "driver.h"
 #include "modules.h"
 #include "policy.h"
+#include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -91,4 +94,50 @@ void change_request_vfio(struct change_request *rq, size_t n)
 		if (driver_is_vfio(rq->choices[i].driver))
 			rq->want_vfio = true;
 	rq->need_type1 = rq->want_vfio && !sysfs_module_loaded("vfio_iommu_type1");
+}
+
+char *driver_arg_unknown_error(const char *arg)
+{
+	return xasprintf("unknown driver '%s': no PCI driver of that name is registered and no "
+			 "kernel module provides it (try 'vfio', 'vfio-pci' or 'pci-stub')",
+			 arg);
+}
+
+int driver_arg_check(const char *arg, char **ret_error)
+{
+	_cleanup_free_ char *release = NULL, *reg = NULL;
+	struct modctx *m;
+	bool known;
+
+	*ret_error = NULL;
+	if (streq(arg, "vfio") || streq(arg, "none"))
+		return 0;
+	if (!driver_name_valid(arg)) {
+		if (startswith(arg, "pci:"))
+			*ret_error =
+				xasprintf("'%s' is a modalias, not a driver: name the driver or "
+					  "module that is to take the device ('modprobe -R "
+					  "%s' names the modules it resolves to), or 'vfio'",
+					  arg, arg);
+		else
+			*ret_error = xasprintf("'%s' is not a driver name (letters, digits, '_' "
+					       "and '-'): try 'vfio', 'vfio-pci' or 'pci-stub'",
+					       arg);
+		return -EINVAL;
+	}
+	reg = registered_driver(arg);
+	if (reg)
+		return 0;
+	if (proc_read_text("sys/kernel/osrelease", &release) < 0) {
+		struct utsname u;
+		uname(&u);
+		release = xstrdup(u.release);
+	}
+	m = modctx_new(release);
+	known = modctx_module_exists(m, arg);
+	modctx_free(m);
+	if (known)
+		return 0;
+	*ret_error = driver_arg_unknown_error(arg);
+	return -ENOENT;
 }

@@ -291,6 +291,27 @@ int sysfs_open_device(const char *addr, int *ret_fd)
 	return 0;
 }
 
+bool sysfs_pci_present(void)
+{
+	_cleanup_free_ char *p = root_path("/sys/bus/pci/devices");
+
+	return access(p, F_OK) == 0;
+}
+
+bool sysfs_device_present(const char *addr)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/bus/pci/devices/%s", root_prefix(), addr);
+
+	return access(p, F_OK) == 0;
+}
+
+bool sysfs_group_present(int group)
+{
+	_cleanup_free_ char *p = xasprintf("%s/sys/kernel/iommu_groups/%d", root_prefix(), group);
+
+	return access(p, F_OK) == 0;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;

@@ -57,6 +57,9 @@ void sysfs_reader_end(void);
 int sysfs_pci_devices(char ***ret);		      /* sorted addresses */
 int sysfs_open_device(const char *addr, int *ret_fd); /* O_DIRECTORY fd of the device */
 int sysfs_iommu_groups(int **ret, size_t *ret_n);     /* sorted group numbers */
+bool sysfs_pci_present(void);			      /* /sys/bus/pci/devices exists */
+bool sysfs_device_present(const char *addr);
+bool sysfs_group_present(int group);
 int sysfs_group_type(int group, char **ret);
 int sysfs_iommu_units(char ***ret);		  /* /sys/class/iommu entries */
 bool sysfs_driver_registered(const char *driver); /* /sys/bus/pci/drivers/X exists */

@@ -114,3 +114,11 @@ char *target_parse_error(const char *s)
 			 "or BUS:DEV.FN) nor an IOMMU group number",
 			 s);
 }
+
+char *target_missing_error(const struct target *t)
+{
+	if (t->kind == TARGET_GROUP)
+		return xasprintf("there is no IOMMU group %d; 'devown status' lists the groups",
+				 t->group);
+	return xasprintf("there is no PCI device %s; 'devown status' lists the devices", t->addr);
+}

@@ -38,3 +38,5 @@ struct target {
 int target_parse(const char *s, struct target *ret);
 /* What is wrong with a TARGET target_parse() rejects, in one line. Caller frees. */
 char *target_parse_error(const char *s);
+/* The one line for a well-formed target that names no present device or group. Caller frees. */
+char *target_missing_error(const struct target *t);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "devown-config.h"
+#include "policy.h"
 #include "util.h"
 
 #define NAME_MAX_LEN 64
@@ -123,18 +124,6 @@ static bool valid_name(const char *s, size_t max)
 	return true;
 }
 
-static bool valid_driver(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NAME_MAX_LEN)
-		return false;
-	for (const char *c = s; *c; c++)
-		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
-			return false;
-	return true;
-}
-
 static bool valid_slot(const char *s)
 {
 	if (!*s || strlen(s) > 255 || streq(s, ".") || streq(s, ".."))
@@ -204,7 +193,7 @@ static const char *set_value(struct config_entry *e, enum config_key k, const ch
 			       "00-1b-21-ff-ff-6b-8e-5c";
 		return NULL;
 	case KEY_DRIVER:
-		if (!valid_driver(v))
+		if (!driver_name_valid(v))
 			return "a driver is 'vfio', 'none', or a driver or module name (letters, "
 			       "digits, '_' and '-')";
 		e->driver = xstrdup(v);

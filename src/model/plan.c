@@ -90,10 +90,7 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 			if (!g) {
 				free(p.devs);
 				free(p.explicit_target);
-				*ret_error =
-					xasprintf("there is no IOMMU group %d; 'devown status' "
-						  "lists the groups",
-						  t->group);
+				*ret_error = target_missing_error(t);
 				return -ENOENT;
 			}
 			pick_group(&p, g, rq->journal, restore);
@@ -103,9 +100,7 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 			if (!d) {
 				free(p.devs);
 				free(p.explicit_target);
-				*ret_error = xasprintf("there is no PCI device %s; 'devown status' "
-						       "lists the devices",
-						       t->addr);
+				*ret_error = target_missing_error(t);
 				return -ENOENT;
 			}
 			pick(&p, d, true);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+
 #include "policy.h"
 #include "util.h"
 
@@ -8,6 +10,18 @@ bool driver_name_eq(const char *a, const char *b)
 		if ((*a == '-' ? '_' : *a) != (*b == '-' ? '_' : *b))
 			return false;
 	return *a == *b;
+}
+
+bool driver_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > DRIVER_NAME_MAX)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			return false;
+	return true;
 }
 
 bool driver_is_vfio(const char *driver)

@@ -11,6 +11,12 @@
  * ("vfio-pci", "vfio_pci"). */
 bool driver_name_eq(const char *a, const char *b);
 
+/* What DRIVER (bind, run, driver= of apply) may be: a driver or module name, 1 to 64 letters,
+ * digits, '_' and '-'. Anything else (a modalias "pci:v00008086d...", a path) is not planned as
+ * a driver. */
+#define DRIVER_NAME_MAX 64
+bool driver_name_valid(const char *s);
+
 /* The driver is VFIO: vfio-pci or one of its variant drivers (names ending in vfio_pci or
  * vfio-pci, e.g. mlx5_vfio_pci, xe-vfio-pci). */
 bool driver_is_vfio(const char *driver);
