@@ -79,8 +79,11 @@ int target_parse(const char *s, struct target *ret)
 	if (!s || !*s)
 		return -EINVAL;
 	if (strspn(s, "0123456789") == strlen(s)) {
+		/* Leading zeros do not count: "0000000001" is group 1, as "000000001" is. Nine
+		 * significant digits at most, so that the value fits an int. */
+		const char *sig = s + strspn(s, "0");
 		long v;
-		if (strlen(s) > 9)
+		if (strlen(sig) > 9)
 			return -EINVAL;
 		v = strtol(s, NULL, 10);
 		ret->kind = TARGET_GROUP;

@@ -299,6 +299,10 @@ int config_parse_text(struct config *c, const char *file, const char *text, char
 	int r;
 
 	*ret_error = NULL;
+	/* A UTF-8 byte order mark, as some editors write, is no part of the first line (systemd's
+	 * parser skips it too); left in, it made an invisible error there. */
+	if (startswith(next, "\xef\xbb\xbf"))
+		next += 3;
 	while (next) {
 		char *line = next, *s, *eq;
 		enum config_key k;

@@ -159,6 +159,18 @@ static void test_values(void)
 				&err) == -EINVAL);
 	CHECK_CONTAINS(err, "u.conf:4: duplicate entry name 'gpu' (first at t.conf:4)");
 	CHECK(c.n_entries == 2);
+	free(err);
+	err = NULL;
+
+	/* A UTF-8 byte order mark before the first line is skipped, nowhere else. */
+	CHECK(config_parse_text(&c, "bom.conf",
+				"\xef\xbb\xbf[device bom]\naddress=06:00.0\ndriver=vfio\n",
+				&err) == 0);
+	CHECK(c.n_entries == 3 && streq(c.entries[2].name, "bom"));
+	CHECK(config_parse_text(&c, "bom2.conf",
+				"[device b2]\n\xef\xbb\xbf"
+				"driver=vfio\n",
+				&err) == -EINVAL);
 	config_done(&c);
 }
 

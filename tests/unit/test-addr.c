@@ -69,6 +69,11 @@ int main(void)
 	CHECK(target_parse("-1", &t) == -EINVAL);
 	CHECK(target_parse("+3", &t) == -EINVAL);
 	CHECK(target_parse("1234567890", &t) == -EINVAL);
+	/* Leading zeros never decide: any number of them. */
+	CHECK(target_parse("000000001", &t) == 0 && t.kind == TARGET_GROUP && t.group == 1);
+	CHECK(target_parse("0000000001", &t) == 0 && t.kind == TARGET_GROUP && t.group == 1);
+	CHECK(target_parse("0000000000000", &t) == 0 && t.kind == TARGET_GROUP && t.group == 0);
+	CHECK(target_parse("00001234567890", &t) == -EINVAL);
 	CHECK(target_parse("", &t) == -EINVAL);
 	CHECK(target_parse("12a", &t) == -EINVAL);
 	return check_done();
