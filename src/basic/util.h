@@ -118,6 +118,19 @@ char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
 /* Appends the formatted text to *s (NULL counts as ""), which it reallocates. */
 void strextendf(char **s, const char *fmt, ...) _printf_(2, 3);
 
+/* Strings that come from other users (process names, mount points, cgroup names) may carry
+ * terminal escape sequences, bidirectional overrides and bytes that are not UTF-8. Their display
+ * form is valid, printable UTF-8: a backslash becomes "\\", each byte of a control character,
+ * DEL, a C1 control, a bidi mark/override/isolate or an invalid sequence becomes "\xNN".
+ * Printable ASCII and valid UTF-8 text stay as they are. str_escape_display: caller frees
+ * (NULL for NULL); str_make_display_safe replaces *s only when it needs escaping. */
+bool str_display_safe(const char *s);
+char *str_escape_display(const char *s);
+void str_make_display_safe(char **s);
+/* The JSON text json (json-c's output) with every byte that is not valid UTF-8 written as
+ * "\\xNN", so that the document is valid UTF-8; NULL when it is already (nothing to free). */
+char *str_json_utf8(const char *json);
+
 /* Growable string vector, NULL-terminated; strv_push takes ownership of s. */
 size_t strv_length(char *const *v);
 void strv_push(char ***v, char *s);

@@ -200,8 +200,9 @@ int journal_load(struct journal *j, char **ret_error)
 
 int journal_save(const struct journal *j, char **ret_error)
 {
-	_cleanup_free_ char *path = journal_path();
+	_cleanup_free_ char *path = journal_path(), *fixed = NULL;
 	json_object *root, *devs;
+	const char *text;
 	int r;
 
 	if (j->n_entries == 0 && j->txn_pid == 0) {
@@ -244,11 +245,11 @@ int journal_save(const struct journal *j, char **ret_error)
 		json_object_object_add(root, "transaction", t);
 	}
 
-	r = run_file_replace(
-		"journal.json",
-		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE),
-		true);
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* The reasons hold command lines, whose bytes need not be UTF-8. */
+	fixed = str_json_utf8(text);
+	r = run_file_replace("journal.json", fixed ? fixed : text, true);
 	json_object_put(root);
 	if (r < 0) {
 		*ret_error = xasprintf("cannot write the journal %s: %s", path, strerror(-r));

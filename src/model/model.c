@@ -111,3 +111,54 @@ void device_done(struct device *d)
 	inuse_done(d);
 	memset(d, 0, sizeof(*d));
 }
+
+static void strv_make_display_safe(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		str_make_display_safe(&v[i]);
+}
+
+static void holder_make_display_safe(struct holder *x)
+{
+	str_make_display_safe(&x->command);
+	str_make_display_safe(&x->path);
+	str_make_display_safe(&x->device);
+	str_make_display_safe(&x->unit);
+	str_make_display_safe(&x->domain);
+	str_make_display_safe(&x->container);
+}
+
+void host_make_display_safe(struct host *h)
+{
+	for (size_t i = 0; i < h->n_devices; i++) {
+		struct device *d = &h->devices[i];
+		str_make_display_safe(&d->driver_override);
+		str_make_display_safe(&d->vendor);
+		str_make_display_safe(&d->device);
+		str_make_display_safe(&d->class_name);
+		strv_make_display_safe(d->in_use_unknown);
+		for (size_t k = 0; k < d->n_in_use; k++) {
+			struct in_use *u = &d->in_use[k];
+			str_make_display_safe(&u->name);
+			str_make_display_safe(&u->detail);
+			str_make_display_safe(&u->master);
+			strv_make_display_safe(u->uppers);
+			str_make_display_safe(&u->source);
+			str_make_display_safe(&u->mountpoint);
+			strv_make_display_safe(u->mountpoints);
+			str_make_display_safe(&u->fstype);
+			strv_make_display_safe(u->chain);
+			str_make_display_safe(&u->command);
+			str_make_display_safe(&u->path);
+		}
+	}
+	for (size_t i = 0; i < h->n_groups; i++) {
+		struct group *g = &h->groups[i];
+		for (size_t k = 0; k < g->n_holders; k++)
+			holder_make_display_safe(&g->holders[k]);
+		str_make_display_safe(&g->holders_note);
+	}
+	for (size_t i = 0; i < h->n_unattributed; i++)
+		holder_make_display_safe(&h->unattributed[i]);
+	strv_make_display_safe(h->warnings);
+}

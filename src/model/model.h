@@ -150,6 +150,13 @@ struct host {
 	char **warnings;
 };
 
+/* Makes every string of the model that other users can choose (process names, descriptor
+ * paths, cgroup-derived names, mount points and sources, interface names, what a finding says)
+ * display-safe (str_make_display_safe): the scan calls it last, once every comparison is done,
+ * so that the text view, the JSON and every message built from the model carry no escape
+ * sequence and only valid UTF-8. */
+void host_make_display_safe(struct host *h);
+
 /* The device or group of that address or number in the sorted arrays of h, or NULL. */
 struct device *host_find_device(struct host *h, const char *addr);
 struct group *host_find_group(struct host *h, int number);

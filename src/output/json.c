@@ -26,8 +26,13 @@ json_object *json_strv(char *const *v)
 
 void json_print(json_object *o)
 {
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-							JSON_C_TO_STRING_NOSLASHESCAPE),
-	      stdout);
+	const char *text = json_object_to_json_string_ext(
+		o,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* json-c copies string bytes as they are: a byte that is not UTF-8 (an argument, a file
+	 * name) would make the whole document invalid for every consumer. */
+	_cleanup_free_ char *fixed = str_json_utf8(text);
+
+	fputs(fixed ? fixed : text, stdout);
 	fputc('\n', stdout);
 }

@@ -241,8 +241,11 @@ static void json_print_nested(json_object *o, int level, FILE *f)
 {
 	static const char spaces[] = "                ";
 	const char *s = json_object_to_json_string_ext(o, JSON_PRINT_FLAGS);
+	_cleanup_free_ char *fixed = str_json_utf8(s); /* as json_print() */
 	size_t indent = 2 * (size_t)level;
 
+	if (fixed)
+		s = fixed;
 	if (indent > sizeof(spaces) - 1)
 		indent = sizeof(spaces) - 1;
 	/* Only this thread writes f: no stdio locking (megabytes for a large host). */

@@ -386,6 +386,7 @@ int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 				qsort(h->groups[i].holders, h->groups[i].n_holders,
 				      sizeof(struct holder), cmp_holder);
 	}
+	host_make_display_safe(h);
 	return 0;
 }
 

@@ -10,7 +10,10 @@ devices concerned (every key but the free-text detail, which is checked for its 
 and that the unrelated devices have none.
 """
 
+import json
 import os
+import shlex
+import subprocess
 import sys
 import tempfile
 
@@ -464,6 +467,46 @@ def case_text_view(devown, root):
     check(any(l.startswith("in use: mount / (mounted on / (ext4), the root") for l in
               lines), text)
     check(not any("eth1" in l for l in lines), text)
+
+
+def case_hostile_strings(devown, root):
+    """Process names and mount points are chosen by other users: escape sequences, bidi
+    overrides and bytes that are not UTF-8 reach neither the terminal nor the JSON raw."""
+    t = Tree(root)
+    nvme_tree(t)
+    unrelated(t)
+    t.process(900, "placeholder", {12: "/dev/nvme0n1"})
+    t.build()
+    with open(t.p("proc", "900", "comm"), "wb") as f:
+        f.write(b"\x1b]0;pwned\x07q\xff\xe2\x80\xaeexe\n")
+    with open(t.p("proc/self/mountinfo"), "ab") as f:
+        f.write(b"40 1 259:1 / /mnt/\x1b[2Jx\\012y\xfe rw,relatime shared:40 - ext4 /dev/nvme0n1p1 rw\n")
+    env = {k: v for k, v in os.environ.items() if k != "SSH_CONNECTION"}
+    env.update(DEVOWN_ROOT=root, NO_COLOR="1")
+    wrapper = shlex.split(os.environ.get("DEVOWN_TEST_WRAPPER", ""))
+    for args in (["status", "--json"], ["status"], ["status", "-v"]):
+        p = subprocess.run(wrapper + [devown] + args, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        check(p.returncode == 0, "%s: exit %d: %r" % (args, p.returncode, p.stderr))
+        out = p.stdout
+        try:
+            text = out.decode("utf-8")  # strict: one invalid byte fails
+        except UnicodeDecodeError as e:
+            check(False, "%s: output is not valid UTF-8: %s" % (args, e))
+            continue
+        bad = [c for c in text if (ord(c) < 0x20 and c not in "\n") or 0x7f <= ord(c) <= 0x9f
+               or c in "\u202e\u2066"]
+        check(not bad, "%s: control or bidi characters in the output: %r" % (args, bad[:5]))
+        if args[1:] == ["--json"]:
+            d = device(json.loads(text), NVME)
+            uses = d["in_use"]
+            cmds = [u.get("command") for u in uses if u.get("kind") == "devnode"]
+            check(cmds == ["\\x1b]0;pwned\\x07q\\xff\\xe2\\x80\\xaeexe"],
+                  "the process name, escaped: %r" % cmds)
+            mps = [m for u in uses if u.get("kind") == "mount" for m in u.get("mountpoints", [])]
+            check("/mnt/\\x1b[2Jx\\x0ay\\xfe" in mps, "the mount point, escaped: %r" % mps)
+        else:
+            check("\\x1b]0;pwned" in text, "text view shows the escaped name: %r" % text[-800:])
 
 
 CASES = {name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items()
