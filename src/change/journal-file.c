@@ -56,17 +56,26 @@ static int member_int(json_object *o, const char *key, bool null_ok, int64_t max
 }
 
 /* restore writes the recorded driver's name into a path under /sys/bus/pci/drivers: a plain
- * name, never a path. */
-static bool driver_name_ok(const char *s)
+ * name, never a path; and the override back into driver_override. Kernel driver names are
+ * printable ASCII; an override is what root wrote, blanks included. Anything else (control
+ * characters, bytes beyond ASCII) is no name the kernel gave, and would not survive the
+ * journal's own save (which writes non-UTF-8 bytes as \xNN) unchanged. */
+static bool journal_value_ok(const char *s, bool blanks)
 {
 	if (!s)
 		return true;
-	if (!*s || strlen(s) > 255 || strchr(s, '/') || streq(s, ".") || streq(s, ".."))
+	if (!*s || strlen(s) > 255)
 		return false;
 	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f || (*c == ' ' && !blanks))
 			return false;
 	return true;
+}
+
+static bool driver_name_ok(const char *s, bool blanks)
+{
+	return journal_value_ok(s, blanks) &&
+	       !(s && (strchr(s, '/') || streq(s, ".") || streq(s, "..")));
 }
 
 /* "0x" and four hex digits, as journal_save writes IDs. */
@@ -99,8 +108,8 @@ static int load_entry(struct journal *j, json_object *e)
 	if (member_str(e, "vendor_id", false, false, &v) < 0 || parse_id(v, &je.vendor_id) < 0 ||
 	    member_str(e, "device_id", false, false, &d) < 0 || parse_id(d, &je.device_id) < 0)
 		return -EBADMSG;
-	if (member_str(e, "driver", true, false, &drv) < 0 || !driver_name_ok(drv) ||
-	    member_str(e, "driver_override", true, false, &ovr) < 0 || !driver_name_ok(ovr))
+	if (member_str(e, "driver", true, false, &drv) < 0 || !driver_name_ok(drv, false) ||
+	    member_str(e, "driver_override", true, false, &ovr) < 0 || !driver_name_ok(ovr, true))
 		return -EBADMSG;
 	if (member_int(e, "group", true, INT_MAX, &je.group) < 0)
 		return -EBADMSG;
@@ -198,22 +207,13 @@ int journal_load(struct journal *j, char **ret_error)
 	return 0;
 }
 
-int journal_save(const struct journal *j, char **ret_error)
+char *journal_format(const struct journal *j)
 {
-	_cleanup_free_ char *path = journal_path(), *fixed = NULL;
 	json_object *root, *devs;
-	const char *text;
-	int r;
+	char *text, *fixed;
 
-	if (j->n_entries == 0 && j->txn_pid == 0) {
-		r = run_file_remove("journal.json");
-		if (r < 0 && r != -ENOENT) {
-			*ret_error = xasprintf("cannot remove %s: %s", path, strerror(-r));
-			return r;
-		}
-		return 0;
-	}
-
+	if (j->n_entries == 0 && j->txn_pid == 0)
+		return NULL;
 	root = json_object_new_object();
 	json_object_object_add(root, "schema", json_object_new_int(JOURNAL_SCHEMA));
 	devs = json_object_new_array();
@@ -245,12 +245,42 @@ int journal_save(const struct journal *j, char **ret_error)
 		json_object_object_add(root, "transaction", t);
 	}
 
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = xstrdup(json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
 	/* The reasons hold command lines, whose bytes need not be UTF-8. */
 	fixed = str_json_utf8(text);
-	r = run_file_replace("journal.json", fixed ? fixed : text, true);
-	json_object_put(root);
+	if (fixed) {
+		free(text);
+		text = fixed;
+	}
+	return text;
+}
+
+int journal_copy(const struct journal *src, struct journal *dst)
+{
+	_cleanup_free_ char *text = journal_format(src);
+
+	memset(dst, 0, sizeof(*dst));
+	/* What journal_format writes journal_parse reads back whole: every field, as it was (a
+	 * copy made with journal_add would give every entry a new "since"). */
+	return text ? journal_parse(dst, text) : 0;
+}
+
+int journal_save(const struct journal *j, char **ret_error)
+{
+	_cleanup_free_ char *path = journal_path(), *text = journal_format(j);
+	int r;
+
+	if (!text) {
+		r = run_file_remove("journal.json");
+		if (r < 0 && r != -ENOENT) {
+			*ret_error = xasprintf("cannot remove %s: %s", path, strerror(-r));
+			return r;
+		}
+		return 0;
+	}
+	r = run_file_replace("journal.json", text, true);
 	if (r < 0) {
 		*ret_error = xasprintf("cannot write the journal %s: %s", path, strerror(-r));
 		return r;

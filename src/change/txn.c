@@ -269,14 +269,14 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	touched = xcalloc(p->n_items + 1, sizeof(bool));
 	checked = xcalloc(p->n_items + 1, sizeof(bool));
 
-	/* Journal first: a devown killed after any write leaves enough behind for restore. */
-	for (size_t i = 0; i < j->n_entries; i++) {
-		struct journal_entry *e = &j->entries[i];
-		journal_add(&before, e->addr, e->vendor_id, e->device_id, e->driver,
-			    e->driver_override, e->group, e->reason);
+	/* Journal first: a devown killed after any write leaves enough behind for restore. What
+	 * it was (an interrupted run's marker included) is what a rollback writes back. */
+	if (journal_copy(j, &before) < 0) {
+		out->error = xstrdup("the journal holds what it could not read back; nothing was "
+				     "changed");
+		out->exit_code = EXIT_FAILED;
+		return;
 	}
-	if (j->txn_pid) /* an interrupted run's marker survives a rollback */
-		journal_begin(&before, j->txn_command, j->txn_devices), before.txn_pid = j->txn_pid;
 	for (size_t i = 0; i < p->n_items; i++) {
 		struct item *it = &p->items[i];
 		if (it->action != ACT_BIND && it->action != ACT_UNBIND && it->action != ACT_RESTORE)
@@ -288,6 +288,20 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				    command);
 	}
 	journal_begin(j, command, addrs);
+	{
+		/* What cannot be read back would leave the next devown a corrupt journal. */
+		struct journal check;
+		r = journal_copy(j, &check);
+		journal_done(&check);
+		if (r < 0) {
+			out->error = xstrdup("an original state of these devices cannot be "
+					     "journalled (a driver_override with blanks or control "
+					     "characters?); nothing was changed");
+			out->exit_code = EXIT_FAILED;
+			journal_done(&before);
+			return;
+		}
+	}
 	r = journal_save(j, &out->detail);
 	if (r < 0) {
 		out->error = xstrdup("could not write the journal; nothing was changed");

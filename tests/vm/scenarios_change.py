@@ -410,6 +410,28 @@ def _(t):
     t.eq(journal(t, "journal-end"), None, "journal after restore")
 
 
+@change_scenario("rollback-keeps-journal", r'''
+    state before "$LONE" "$MF0" "$MF1"
+    run bind devown bind "$LONE" vfio-pci
+    recj journal-bound
+    sleep 1.2
+    run fail env DEVOWN_FAIL_WRITE=2 devown bind --group "$MF0" vfio-pci
+    recj journal-after
+    run restore devown restore
+    state restored "$LONE" "$MF0" "$MF1"
+''')
+def _(t):
+    """A rolled-back change gives the journal back exactly: the other entries keep their
+    "since" (they used to get the time of the rollback)."""
+    t.ran_ok("bind", "bind LONE")
+    t.eq(t.rc("fail"), 1, "bind --group with write 2 failing: exit status")
+    a, b = journal(t, "journal-bound"), journal(t, "journal-after")
+    t.expect(a and len(a.get("devices", [])) == 1, "journal after binding LONE: %r" % (a,))
+    t.eq(b, a, "journal after the rollback equals the journal before it")
+    t.ran_ok("restore", "restore")
+    same_state(t, "before", "restored", "after restore")
+
+
 @change_scenario("kill-and-restore", r'''
     state before "$MF0" "$MF1"
     for n in 2 4; do
