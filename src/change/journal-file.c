@@ -189,6 +189,13 @@ int journal_load(struct journal *j, char **ret_error)
 	int r;
 
 	memset(j, 0, sizeof(*j));
+	{
+		_cleanup_free_ char *why = NULL;
+		if (run_dir_check(&why) < 0) {
+			*ret_error = xasprintf("refusing the run directory: %s", why);
+			return -EPERM;
+		}
+	}
 	r = run_file_access("journal.json");
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;

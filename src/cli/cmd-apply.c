@@ -101,7 +101,8 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	r = config_load(argv, (size_t)argc, &conf, &err);
 	if (r < 0) {
 		log_error("%s; nothing was changed", err);
-		return r == -EINVAL || r == -ENOENT || r == -EFBIG ? EXIT_USAGE : EXIT_FAILED;
+		return r == -EINVAL || r == -ENOENT || r == -EFBIG || r == -EPERM ? EXIT_USAGE
+										  : EXIT_FAILED;
 	}
 	if (conf.n_entries == 0) {
 		_cleanup_free_ char *why = NULL;

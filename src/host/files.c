@@ -43,6 +43,36 @@ static bool is_dev_null(const struct stat *st)
 	return S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3;
 }
 
+int file_trust_check(const char *path, const struct stat *st, bool sticky_ok, char **ret_why)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		*ret_why = xasprintf("%s belongs to uid %u, not to root: another user could change "
+				     "it; fix it with 'chown root: %s'",
+				     path, (unsigned)st->st_uid, path);
+		return -EPERM;
+	}
+	/* In a sticky directory of root's (/tmp) nobody else can rename or remove root's file. */
+	if (sticky_ok && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && st->st_uid == 0)
+		return 0;
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		*ret_why = xasprintf("%s is writable by %s (mode %04o): another user could change "
+				     "it; fix it with 'chmod go-w %s'",
+				     path, st->st_mode & S_IWOTH ? "everyone" : "its group",
+				     (unsigned)(st->st_mode & 07777), path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int path_trust_check(const char *path, bool sticky_ok, char **ret_why)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return file_trust_check(path, &st, sticky_ok, ret_why);
+}
+
 int file_open_regular(const char *path, int flags, mode_t mode, bool null_ok)
 {
 	_cleanup_close_ int fd = -1;
@@ -83,6 +113,21 @@ int config_file_read(const char *path, char **ret, char **ret_error)
 	if (is_dev_null(&st)) {
 		*ret = xstrdup("");
 		return 0;
+	}
+	/* What root applies must be root's to change: the file, and the directory it is named
+	 * in (whoever may write there may replace the file). */
+	{
+		_cleanup_free_ char *dir = xstrdup(path), *why = NULL;
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			strcpy(dir, ".");
+		if (file_trust_check(path, &st, false, &why) < 0 ||
+		    path_trust_check(dir, true, &why) < 0) {
+			*ret_error = TAKE_PTR(why);
+			return -EPERM;
+		}
 	}
 	r = read_fd_all(fd, CONFIG_FILE_MAX, &buf, &len);
 	if (r == -EFBIG)

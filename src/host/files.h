@@ -12,6 +12,16 @@
  * regular file, or -errno. */
 int file_open_regular(const char *path, int flags, mode_t mode, bool null_ok);
 
+/* Whether what st describes (at path, for the message) is root's alone to change: owned by root
+ * (or by the user devown runs as, for a tree of one's own under DEVOWN_ROOT) and writable
+ * neither by group nor by others; with sticky_ok, a sticky directory of root's (/tmp) passes
+ * too. Returns 0, or -EPERM with *ret_why (one line naming the path and the command that fixes
+ * it; caller frees). path_trust_check stats path (following links; a missing path is fine:
+ * devown creates it). */
+struct stat;
+int file_trust_check(const char *path, const struct stat *st, bool sticky_ok, char **ret_why);
+int path_trust_check(const char *path, bool sticky_ok, char **ret_why);
+
 /* The directory apply reads by default: DEVOWN_SYSCONFDIR "/devown" under DEVOWN_ROOT. Caller
  * frees. */
 char *config_dir(void);
@@ -21,6 +31,8 @@ char *config_dir(void);
 int config_dir_list(const char *dir, char ***ret);
 
 /* Reads a configuration file whole (at most 1 MiB of text without NUL bytes; a link to
- * /dev/null reads as empty, masking the file). Returns 0, or -errno (-EINVAL, -EFBIG for what
- * is no configuration file) with *ret_error set to "FILE: problem" (caller frees). */
+ * /dev/null reads as empty, masking the file). The file and its directory must pass
+ * file_trust_check. Returns 0, or -errno (-EINVAL, -EFBIG for what is no configuration file,
+ * -EPERM for one that others could change) with *ret_error set to one line naming FILE (caller
+ * frees). */
 int config_file_read(const char *path, char **ret, char **ret_error);

@@ -13,10 +13,17 @@
 int lock_open(int *ret_fd, char **ret_error)
 {
 	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR), *path = run_file_path("lock");
-	int fd;
+	_cleanup_free_ char *why = NULL;
+	int fd, r;
 
+	/* Whoever may write there may take over the journal mid-transaction. */
+	r = run_dir_check(&why);
+	if (r < 0) {
+		*ret_error = xasprintf("refusing the run directory: %s", why);
+		return r;
+	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		int r = -errno;
+		r = -errno;
 		*ret_error = xasprintf("cannot create %s: %s", dir, strerror(-r));
 		return r;
 	}

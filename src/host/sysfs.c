@@ -604,13 +604,32 @@ char *run_file_path(const char *name)
 	return xasprintf("%s%s/%s", root_prefix(), DEVOWN_RUNDIR, name);
 }
 
+int run_dir_check(char **ret_why)
+{
+	_cleanup_free_ char *dir = root_path(DEVOWN_RUNDIR), *why = NULL;
+	int r = path_trust_check(dir, false, &why);
+
+	if (ret_why)
+		*ret_why = TAKE_PTR(why);
+	return r;
+}
+
 int run_file_read(const char *name, char **ret)
 {
-	_cleanup_free_ char *path = run_file_path(name);
-	_cleanup_close_ int fd = file_open_regular(path, O_RDONLY | O_NOFOLLOW, 0, false);
+	_cleanup_free_ char *path = run_file_path(name), *why = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 
+	if (run_dir_check(NULL) < 0)
+		return -EPERM;
+	fd = file_open_regular(path, O_RDONLY | O_NOFOLLOW, 0, false);
 	if (fd < 0)
 		return fd;
+	/* A file planted while the directory was open to others is no file of devown's. */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (file_trust_check(path, &st, false, &why) < 0)
+		return -EPERM;
 	return read_fd_all(fd, 0, ret, NULL);
 }
 
@@ -635,6 +654,9 @@ int run_file_replace(const char *name, const char *text, bool durable)
 	_cleanup_close_ int fd = -1;
 	size_t len = strlen(text), off = 0;
 	int r = 0;
+
+	if (run_dir_check(NULL) < 0)
+		return -EPERM;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;

@@ -99,6 +99,11 @@ char *vfio_group_node(int group);
 
 /* ---- devown's own files under DEVOWN_RUNDIR (/run/devown, under the root) ---- */
 char *run_file_path(const char *name); /* caller frees */
+/* Whether the run directory is root's alone (file_trust_check; a missing one is fine, it is
+ * created 0755): the journal, the lock and the caches live there. Returns 0 or -EPERM with
+ * *ret_why (may be NULL; caller frees). run_file_read and run_file_replace refuse (-EPERM) in
+ * an untrusted directory, and run_file_read a file others could have written. */
+int run_dir_check(char **ret_why);
 /* Reads the file whole. Returns 0 or -errno (-ENOENT when absent). Caller frees. */
 int run_file_read(const char *name, char **ret);
 /* Whether the file exists (access F_OK): 0 or -errno. */
