@@ -121,13 +121,13 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	sysfs_set_write_timeout(cli->timeout_ms);
 	if (!cli->dry_run) {
 		_cleanup_free_ char *holder = NULL;
-		r = lock_take(cli->timeout_ms, &c->lock_fd, &holder, &err);
+		int lock_ms = cli->lock_timeout_ms > 0 ? cli->lock_timeout_ms : cli->timeout_ms;
+		r = lock_take(lock_ms, &c->lock_fd, &holder, &err);
 		if (r == -EBUSY)
 			return fail_early(c,
 					  "another devown (%s) is still changing devices; gave up "
 					  "after %d s (--timeout)",
-					  holder ? holder : "pid unknown",
-					  (cli->timeout_ms + 999) / 1000);
+					  holder ? holder : "pid unknown", (lock_ms + 999) / 1000);
 		if (r < 0)
 			return fail_early_detail(c, err, "cannot take the lock under %s: %s",
 						 DEVOWN_RUNDIR, strerror(-r));

@@ -14,6 +14,7 @@
 struct change_options {
 	bool group, dry_run, force;
 	int timeout_ms;
+	int lock_timeout_ms; /* how long to wait for the lock; 0: timeout_ms */
 	struct output_options out;
 };
 

@@ -45,6 +45,8 @@ static void amend_json(void *userdata, json_object *report)
 	}
 }
 
+#define APPLY_DEVICE_LOCK_WAIT_MS (120 * 1000)
+
 /* A run that ends before any scan: no configuration, or nothing that concerns --device. */
 static int nothing_to_do(const struct cli *cli, const struct config *conf, const char *why)
 {
@@ -122,6 +124,11 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 
 	command = describe_command(argc, argv, *addr ? addr : NULL);
 	opts = cli_change_options(cli);
+	/* From udev, devices come in bursts (the VFs of an SR-IOV PF, a hotplugged card's
+	 * functions): each waits its turn at the lock rather than give up after the 10 s that
+	 * bound a write, staying within udev's own 180 s limit for a RUN program. */
+	if (*addr && !(cli->given & OPT_TIMEOUT))
+		opts.lock_timeout_ms = APPLY_DEVICE_LOCK_WAIT_MS;
 	code = change_begin(&c, CHANGE_BIND, command, NULL, &opts);
 	begun = true;
 	if (code >= 0)

@@ -3,6 +3,7 @@
 #include <libkmod.h>
 
 #include "modules.h"
+#include "policy.h"
 #include "strmap.h"
 #include "sysfs.h"
 #include "util.h"
@@ -98,6 +99,19 @@ int modctx_lookup(struct modctx *m, const char *modalias, char *const **ret)
 	return lookup_cached(m, modalias, ret);
 }
 
+/* Whether modprobe.d blacklists the module ("blacklist NAME"): the administrator has said that
+ * aliases must not load it, and "vfio" picks by alias. */
+static bool module_blacklisted(struct modctx *m, const char *name)
+{
+	struct kmod_config_iter *it = kmod_config_get_blacklists(m->ctx);
+	bool listed = false;
+
+	while (it && !listed && kmod_config_iter_next(it))
+		listed = driver_name_eq(kmod_config_iter_get_key(it), name);
+	kmod_config_iter_free_iter(it);
+	return listed;
+}
+
 int modctx_vfio_variant(struct modctx *m, const char *modalias, char **ret)
 {
 	_cleanup_free_ char *alias = NULL;
@@ -112,7 +126,7 @@ int modctx_vfio_variant(struct modctx *m, const char *modalias, char **ret)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; mods[i]; i++)
-		if (!streq(mods[i], "vfio_pci")) {
+		if (!streq(mods[i], "vfio_pci") && !module_blacklisted(m, mods[i])) {
 			*ret = xstrdup(mods[i]);
 			break;
 		}

@@ -17,7 +17,9 @@ void modctx_free(struct modctx *m);
 int modctx_lookup(struct modctx *m, const char *modalias, char *const **ret);
 
 /* The VFIO variant module for a device: a module with a "vfio_pci:" alias matching the
- * device, other than vfio_pci itself. *ret is NULL when there is none. Caller frees. */
+ * device, other than vfio_pci itself and other than a module modprobe.d blacklists (the
+ * administrator has said aliases must not load it). *ret is NULL when there is none. Caller
+ * frees. */
 int modctx_vfio_variant(struct modctx *m, const char *modalias, char **ret);
 
 /* Whether a module (or alias) by that name exists in the index. */
