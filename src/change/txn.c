@@ -4,6 +4,7 @@
 #include "holders.h"
 #include "journal-file.h"
 #include "modules.h"
+#include "owner.h"
 #include "policy.h"
 #include "scan.h"
 #include "sysfs.h"
@@ -263,6 +264,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	_cleanup_free_ bool *touched = NULL, *checked = NULL;
 	struct journal before = { 0 };
 	size_t stuck = (size_t)-1; /* an item whose write is still blocked in the kernel */
+	bool owned = false;	   /* an owner step changed a node (and maybe the journal) */
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -270,11 +272,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	checked = xcalloc(p->n_items + 1, sizeof(bool));
 
 	/* Journal first: a devown killed after any write leaves enough behind for restore. */
-	for (size_t i = 0; i < j->n_entries; i++) {
-		struct journal_entry *e = &j->entries[i];
-		journal_add(&before, e->addr, e->vendor_id, e->device_id, e->driver,
-			    e->driver_override, e->group, e->reason);
-	}
+	journal_copy_entries(&before, j);
 	if (j->txn_pid) /* an interrupted run's marker survives a rollback */
 		journal_begin(&before, j->txn_command, j->txn_devices), before.txn_pid = j->txn_pid;
 	for (size_t i = 0; i < p->n_items; i++) {
@@ -387,6 +385,22 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				out->error = why;
 			break;
 		}
+		case STEP_SET_OWNER: {
+			char *why = NULL;
+			if (owner_set(j, p, st, command, &why) < 0)
+				out->error = why;
+			else
+				owned = true;
+			break;
+		}
+		case STEP_RESTORE_OWNER: {
+			char *why = NULL;
+			if (owner_restore(j, p, st->group, &why) < 0)
+				out->error = why;
+			else
+				owned = true;
+			break;
+		}
 		}
 	}
 
@@ -428,11 +442,23 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				   it->dev->addr, it->dev->vendor_id, it->dev->device_id, command,
 				   nodrv(it->from.driver), nodrv(it->to.driver),
 				   noovr(final_override(it)));
-			/* A device back in its original state needs no journal entry. */
+			/* A device back in its original state needs no journal entry, unless
+			 * devown still owes its nodes their owner. */
 			e = journal_find(j, it->dev->addr);
-			if (e && (it->action == ACT_RESTORE ||
-				  (streq_ptr(e->driver, it->to.driver) &&
-				   streq_ptr(e->driver_override, final_override(it)))))
+			if (e && !e->group_node.saved && !e->cdev_node.saved &&
+			    (it->action == ACT_RESTORE ||
+			     (streq_ptr(e->driver, it->to.driver) &&
+			      streq_ptr(e->driver_override, final_override(it)))))
+				journal_remove(j, it->dev->addr);
+		}
+		/* A restore that only gave nodes back: the entries of devices on their original
+		 * driver have done their job. */
+		for (size_t i = 0; owned && p->kind == CHANGE_RESTORE && i < p->n_items; i++) {
+			struct item *it = &p->items[i];
+			struct journal_entry *e = journal_find(j, it->dev->addr);
+			if (!touched[i] && e && !e->group_node.saved && !e->cdev_node.saved &&
+			    streq_ptr(e->driver, it->dev->driver) &&
+			    streq_ptr(e->driver_override, it->dev->driver_override))
 				journal_remove(j, it->dev->addr);
 		}
 		journal_end(j);

@@ -9,6 +9,8 @@ static void entry_done(struct journal_entry *e)
 	free(e->driver_override);
 	free(e->since);
 	free(e->reason);
+	free(e->run_command);
+	free(e->cdev);
 }
 
 void journal_done(struct journal *j)
@@ -89,4 +91,43 @@ bool journal_interrupted(const struct journal *j, bool busy)
 	/* A live transaction always holds the lock; a marker without a lock holder is left
 	 * over from a devown that died. */
 	return j->txn_pid != 0 && !busy;
+}
+
+void journal_copy_entries(struct journal *dst, const struct journal *src)
+{
+	for (size_t i = 0; i < src->n_entries; i++) {
+		const struct journal_entry *e = &src->entries[i];
+		struct journal_entry *c;
+		if (journal_find(dst, e->addr))
+			continue;
+		journal_add(dst, e->addr, e->vendor_id, e->device_id, e->driver,
+			    e->driver_override, e->group, e->reason);
+		c = &dst->entries[dst->n_entries - 1];
+		free(c->since);
+		c->since = xstrdup(e->since);
+		if (e->run_pid)
+			journal_mark_run(c, e->run_pid, e->run_start, e->run_command);
+		c->run_alive = e->run_alive;
+		c->group_node = e->group_node;
+		c->cdev_node = e->cdev_node;
+		c->cdev = e->cdev ? xstrdup(e->cdev) : NULL;
+	}
+}
+
+void journal_mark_run(struct journal_entry *e, int pid, unsigned long long start,
+		      const char *command)
+{
+	free(e->run_command);
+	e->run_pid = pid;
+	e->run_start = start;
+	e->run_command = pid && command ? xstrdup(command) : NULL;
+}
+
+const struct journal_entry *journal_live_run(const struct journal *j, const char *addr)
+{
+	for (size_t i = 0; i < j->n_entries; i++)
+		if (streq(j->entries[i].addr, addr))
+			return j->entries[i].run_pid && j->entries[i].run_alive ? &j->entries[i]
+										   : NULL;
+	return NULL;
 }
