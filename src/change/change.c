@@ -106,9 +106,7 @@ int change_scan(struct host *h, const struct scan_options *o)
 	return r;
 }
 
-/* Which entries a `devown run` made that is still running: the pid lives and started when the
- * journal says (a pid reused since is another process). */
-static void check_runs(struct journal *j)
+void change_check_runs(struct journal *j)
 {
 	for (size_t i = 0; i < j->n_entries; i++) {
 		struct journal_entry *e = &j->entries[i];
@@ -154,7 +152,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 
 	if (journal_load(&c->journal, &err) < 0)
 		return fail_early_detail(c, err, "cannot read the journal under %s", DEVOWN_RUNDIR);
-	check_runs(&c->journal);
+	change_check_runs(&c->journal);
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
 		_cleanup_free_ char *list = strv_join(c->journal.txn_devices, ", ");
 		if (kind != CHANGE_RESTORE)
@@ -203,6 +201,30 @@ static void probe_touched_groups(struct host *h, struct device **devs, size_t n)
 			if (streq_ptr(h->devices[k].physfn, devs[i]->addr))
 				probe_group_of(h, &h->devices[k]);
 	}
+}
+
+/* --owner: VFIO pins a VM's memory against the owner's RLIMIT_MEMLOCK; say what it is when a
+ * process of the owner shows it, and what to raise when nobody raised it. */
+static void say_memlock(unsigned uid)
+{
+	_cleanup_free_ char *user = NULL, *text = NULL;
+	unsigned long long soft;
+	int pid;
+
+	if (uid == 0)
+		return;
+	user = user_name(uid);
+	if (proc_uid_memlock(uid, &soft, &pid) < 0) {
+		log_info("note: VFIO pins a VM's memory against %s's locked-memory limit; no "
+			 "process of %s runs, so devown cannot tell what it is",
+			 user, user);
+		return;
+	}
+	text = memlock_text(user, soft);
+	if (memlock_is_default(soft))
+		log_warning("note: %s", text);
+	else
+		log_info("note: %s (pid %d)", text, pid);
 }
 
 /* What the run's command gets (DEVOWN_DEVICES, DEVOWN_GROUPS): every device the bind leaves
@@ -318,6 +340,8 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		log_error("%s", out.journal_errors[i]);
 	if (out.exit_code == EXIT_OK && cli->run && c->kind == CHANGE_BIND)
 		mark_run(c, &plan, &out);
+	if (out.exit_code == EXIT_OK && cli->owner)
+		say_memlock(cli->owner_uid);
 	if (out.exit_code == EXIT_OK) {
 		if (!cli->out.json)
 			report_print_done(&plan);
@@ -440,9 +464,10 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		change_request_vfio(&rq, n);
 		for (size_t i = 0; cli->owner && i < n; i++)
 			if (choices[i].driver && !driver_is_vfio(choices[i].driver)) {
-				log_error("--owner gives VFIO device nodes to a user, but %s is not "
-					  "a VFIO driver: bind to vfio (or vfio-pci) with --owner",
-					  choices[i].driver);
+				log_error(
+					"--owner gives VFIO device nodes to a user, but %s is not "
+					"a VFIO driver: bind to vfio (or vfio-pci) with --owner",
+					choices[i].driver);
 				code = EXIT_USAGE;
 				goto out;
 			}
@@ -473,7 +498,7 @@ out:
 	return code;
 }
 
-int change_resolve_owner(const char *arg, struct change_options *o)
+int change_resolve_owner(const char *arg, struct change_options *o, char **ret_error)
 {
 	_cleanup_free_ char *user = xstrdup(arg);
 	char *colon = strchr(user, ':');
@@ -482,15 +507,16 @@ int change_resolve_owner(const char *arg, struct change_options *o)
 	if (colon)
 		*colon++ = '\0';
 	if (!*user || user_lookup(user, &uid, &gid) < 0) {
-		log_error("unknown user '%s' in --owner %s: give a user name or uid that exists "
-			  "on this host",
-			  user, arg);
+		*ret_error =
+			xasprintf("unknown user '%s' in owner %s: give a user name or uid that "
+				  "exists on this host",
+				  user, arg);
 		return -ENOENT;
 	}
 	if (colon && (!*colon || group_lookup(colon, &gid) < 0)) {
-		log_error("unknown group '%s' in --owner %s: give a group name or gid that exists "
-			  "on this host",
-			  colon, arg);
+		*ret_error = xasprintf("unknown group '%s' in owner %s: give a group name or gid "
+				       "that exists on this host",
+				       colon, arg);
 		return -ENOENT;
 	}
 	o->owner = arg;
@@ -549,5 +575,5 @@ void change_run_done(struct change_run *r)
 
 int change_self_start(unsigned long long *ret)
 {
-	return proc_pid_starttime((int)getpid(), ret);
+	return proc_self_starttime(ret);
 }

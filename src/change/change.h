@@ -36,9 +36,9 @@ struct change_options {
 	struct change_run *run; /* NULL but for devown run */
 };
 
-/* Resolves --owner's USER[:GROUP] (names or numbers) into o. Returns 0, or -ENOENT after
- * saying which name is unknown (a usage error: exit 2). */
-int change_resolve_owner(const char *arg, struct change_options *o);
+/* Resolves --owner's USER[:GROUP] (names or numbers) into o. Returns 0, or -ENOENT with
+ * *ret_error (one line, caller frees) naming what is unknown (a usage error: exit 2). */
+int change_resolve_owner(const char *arg, struct change_options *o, char **ret_error);
 
 /* Waits, up to timeout_ms, until no process holds any of the groups (numbers, strv): 0, or
  * -EBUSY with *ret_error naming the holder and the group (one line, caller frees). */
@@ -47,6 +47,10 @@ int change_wait_released(char **groups, int timeout_ms, char **ret_error);
 /* The start time of this devown (/proc/self/stat), which tells its entries from those of a
  * later process with the same pid. Returns 0 or -errno. */
 int change_self_start(unsigned long long *ret);
+
+/* Sets run_alive of the entries a `devown run` made that is still running: the pid lives and
+ * started when the journal says (a pid reused since is another process). */
+void change_check_runs(struct journal *j);
 
 /* Frees what a change_run received. */
 void change_run_done(struct change_run *r);

@@ -108,7 +108,8 @@ static int load_node(json_object *e, const char *key, struct node_owner *ret, co
 
 	if (!json_object_object_get_ex(e, key, &o) || !o)
 		return 0;
-	if (!json_object_is_type(o, json_type_object) || member_u64(o, "uid", UINT32_MAX, &uid) < 0 ||
+	if (!json_object_is_type(o, json_type_object) ||
+	    member_u64(o, "uid", UINT32_MAX, &uid) < 0 ||
 	    member_u64(o, "gid", UINT32_MAX, &gid) < 0 || member_u64(o, "mode", 07777, &mode) < 0)
 		return -EBADMSG;
 	if (name) {
@@ -117,8 +118,9 @@ static int load_node(json_object *e, const char *key, struct node_owner *ret, co
 		    strchr(*name, '/') || strlen(*name) > 64)
 			return -EBADMSG;
 	}
-	*ret = (struct node_owner){ .saved = true, .uid = (unsigned)uid, .gid = (unsigned)gid,
-				    .mode = (unsigned)mode };
+	*ret = (struct node_owner){
+		.saved = true, .uid = (unsigned)uid, .gid = (unsigned)gid, .mode = (unsigned)mode
+	};
 	return 0;
 }
 
@@ -260,8 +262,7 @@ int journal_load(struct journal *j, char **ret_error)
 	return 0;
 }
 
-static void save_node(json_object *e, const char *key, const struct node_owner *n,
-		      const char *name)
+static void save_node(json_object *e, const char *key, const struct node_owner *n, const char *name)
 {
 	json_object *o;
 

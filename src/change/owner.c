@@ -50,12 +50,12 @@ int owner_set(struct journal *j, struct plan *p, const struct step *st, const ch
 	    (now.uid != st->uid || now.gid != st->gid || now.mode != st->mode))
 		r = -EIO;
 	if (r < 0) {
-		*ret_error = xasprintf(
-			"could not give /dev/vfio/%d to %s: %s", st->group, st->arg,
-			r == -ESTALE ? "it is not the node of that group"
-			: r == -ENOTTY || r == -ELOOP
-				? "it is not a character device (left alone)"
-				: r == -EIO ? "it reads back another owner or mode" : strerror(-r));
+		*ret_error = xasprintf("could not give /dev/vfio/%d to %s: %s", st->group, st->arg,
+				       r == -ESTALE ? "it is not the node of that group"
+				       : r == -ENOTTY || r == -ELOOP
+					       ? "it is not a character device (left alone)"
+				       : r == -EIO ? "it reads back another owner or mode"
+						   : strerror(-r));
 		goto undo;
 	}
 	for (size_t i = 0; any_cdev && i < p->n_items; i++) {
@@ -97,9 +97,10 @@ int owner_restore(struct journal *j, struct plan *p, int group, char **ret_error
 						  e->group_node.mode);
 			if (r < 0 && r != -ENOENT && ret == 0) {
 				ret = r;
-				*ret_error = xasprintf("could not give /dev/vfio/%d back to uid %u: "
-						       "%s",
-						       group, e->group_node.uid, strerror(-r));
+				*ret_error =
+					xasprintf("could not give /dev/vfio/%d back to uid %u: "
+						  "%s",
+						  group, e->group_node.uid, strerror(-r));
 			}
 			group_done = true;
 		}

@@ -166,10 +166,9 @@ static void print_json(struct change_run *bind, int argc, char **argv, const str
 					       signal_name(WTERMSIG(ch->status))
 				       ? json_object_new_string(signal_name(WTERMSIG(ch->status)))
 				       : NULL);
-	json_object_object_add(r, "exec_error",
-			       ch && ch->exec_errno
-				       ? json_object_new_string(strerror(ch->exec_errno))
-				       : NULL);
+	json_object_object_add(
+		r, "exec_error",
+		ch && ch->exec_errno ? json_object_new_string(strerror(ch->exec_errno)) : NULL);
 	json_object_object_add(j, "run", r);
 	json_object_object_add(j, "restore", restore ? json_object_get(restore) : NULL);
 	json_object_object_add(j, "restore_error",
@@ -185,7 +184,7 @@ int cmd_run(int argc, char **argv, const struct cli *cli)
 	_cleanup_free_ char *command = NULL, *restore_error = NULL;
 	struct change_run bind = { 0 }, restore = { 0 };
 	struct child ch = { 0 };
-	const char *driver = argv[argc - 1];
+	const char *driver = argv[argc - 1], *then;
 	int code, rcode, r;
 
 	if (!cli->has_command)
@@ -195,8 +194,13 @@ int cmd_run(int argc, char **argv, const struct cli *cli)
 	if (cli->n_command == 0)
 		return log_error("no COMMAND after '--': name the program to run with the devices"),
 		       EXIT_USAGE;
-	if (cli->owner && change_resolve_owner(cli->owner, &o) < 0)
-		return EXIT_USAGE;
+	if (cli->owner) {
+		_cleanup_free_ char *err = NULL;
+		if (change_resolve_owner(cli->owner, &o, &err) < 0) {
+			log_error("--owner: %s", err);
+			return EXIT_USAGE;
+		}
+	}
 
 	command = join_argv(cli->n_command, cli->command);
 	bind.pid = (int)getpid();
@@ -219,17 +223,17 @@ int cmd_run(int argc, char **argv, const struct cli *cli)
 	}
 
 	r = run_child(cli->command, &bind, &ch);
+	then = bind.changed ? "; restoring the devices" : "";
 	if (r < 0) {
-		log_error("cannot start %s: %s; restoring the devices", cli->command[0],
-			  strerror(-r));
+		log_error("cannot start %s: %s%s", cli->command[0], strerror(-r), then);
 		ch.code = EXIT_FAILED;
 	} else if (ch.exec_errno)
-		log_error("cannot run %s: %s; restoring the devices", cli->command[0],
-			  strerror(ch.exec_errno));
+		log_error("cannot run %s: %s%s", cli->command[0], strerror(ch.exec_errno), then);
 	else if (WIFSIGNALED(ch.status))
-		log_notice("%s was killed by %s; restoring the devices", cli->command[0],
+		log_notice("%s was killed by %s%s", cli->command[0],
 			   signal_name(WTERMSIG(ch.status)) ? signal_name(WTERMSIG(ch.status))
-							    : "a signal");
+							    : "a signal",
+			   then);
 
 	if (!bind.changed) {
 		/* Everything was already as asked: nothing of this run to give back. */

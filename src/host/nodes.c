@@ -103,7 +103,8 @@ int vfio_cdev_node_chown(const char *addr, const char *name, unsigned uid, unsig
 			 unsigned mode)
 {
 	_cleanup_free_ char *p = cdev_node_path(name);
-	_cleanup_free_ char *attr = xasprintf("/sys/bus/pci/devices/%s/vfio-dev/%s/dev", addr, name);
+	_cleanup_free_ char *attr =
+		xasprintf("/sys/bus/pci/devices/%s/vfio-dev/%s/dev", addr, name);
 
 	if (strchr(name, '/'))
 		return -EINVAL;
@@ -117,6 +118,20 @@ int proc_pid_starttime(int pid, unsigned long long *ret)
 
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
+	return proc_stat_starttime(text, ret) < 0 ? -EBADMSG : 0;
+}
+
+int proc_self_starttime(unsigned long long *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = read_fd_all(fd, 4096, &text, NULL);
+	if (r < 0)
+		return r;
 	return proc_stat_starttime(text, ret) < 0 ? -EBADMSG : 0;
 }
 

@@ -32,6 +32,9 @@ int vfio_cdev_node_chown(const char *addr, const char *name, unsigned uid, unsig
 
 /* The start time of a process (field 22 of /proc/PID/stat): 0, or -ESRCH when it is gone. */
 int proc_pid_starttime(int pid, unsigned long long *ret);
+/* The start time of devown itself, from the real /proc/self/stat even under DEVOWN_ROOT (a
+ * fake root's /proc holds other processes, never devown). */
+int proc_self_starttime(unsigned long long *ret);
 /* The command name of a process (/proc/PID/comm), for messages; NULL when gone. Caller
  * frees. */
 char *proc_pid_comm(int pid);

@@ -100,8 +100,8 @@ void journal_copy_entries(struct journal *dst, const struct journal *src)
 		struct journal_entry *c;
 		if (journal_find(dst, e->addr))
 			continue;
-		journal_add(dst, e->addr, e->vendor_id, e->device_id, e->driver,
-			    e->driver_override, e->group, e->reason);
+		journal_add(dst, e->addr, e->vendor_id, e->device_id, e->driver, e->driver_override,
+			    e->group, e->reason);
 		c = &dst->entries[dst->n_entries - 1];
 		free(c->since);
 		c->since = xstrdup(e->since);
@@ -128,6 +128,6 @@ const struct journal_entry *journal_live_run(const struct journal *j, const char
 	for (size_t i = 0; i < j->n_entries; i++)
 		if (streq(j->entries[i].addr, addr))
 			return j->entries[i].run_pid && j->entries[i].run_alive ? &j->entries[i]
-										   : NULL;
+										: NULL;
 	return NULL;
 }

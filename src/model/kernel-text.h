@@ -38,5 +38,5 @@ int proc_limits_memlock(const char *text, unsigned long long *ret_soft,
 
 /* The default RLIMIT_MEMLOCK of Linux since 5.16 (8 MiB), and of older kernels (64 KiB):
  * either means nobody raised it for the user, which no VM with VFIO can live with. */
-#define MEMLOCK_DEFAULT (8ULL << 20)
+#define MEMLOCK_DEFAULT	    (8ULL << 20)
 #define MEMLOCK_OLD_DEFAULT (64ULL << 10)

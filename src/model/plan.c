@@ -25,9 +25,9 @@ const char *item_action_to_string(enum item_action a)
 
 const char *step_kind_to_string(enum step_kind k)
 {
-	static const char *const names[] = { "load-module", "set-override", "unbind", "bind",
-					     "wait-vfio",   "check-viable", "probe",
-					     "set-owner",   "restore-owner" };
+	static const char *const names[] = { "load-module", "set-override", "unbind",
+					     "bind",	    "wait-vfio",    "check-viable",
+					     "probe",	    "set-owner",    "restore-owner" };
 	return names[k];
 }
 
@@ -531,28 +531,29 @@ static bool overrides_equal(const char *a, const char *b)
 }
 
 /* Rule run: a device a live `devown run` bound stays with the command it runs until that run
- * restores it. Restoring everything leaves such devices out instead of refusing the rest. */
-static void check_live_runs(const struct change_request *rq, struct plan *p)
+ * restores it. Restoring everything leaves such devices out instead of refusing the rest.
+ * Returns whether the item was dealt with (nothing more is planned for it). */
+static bool check_live_run(const struct change_request *rq, struct plan *p, struct item *it)
 {
-	for (size_t i = 0; rq->journal && i < p->n_items; i++) {
-		struct item *it = &p->items[i];
-		const struct journal_entry *e = journal_live_run(rq->journal, it->dev->addr);
-		if (!e || e->run_pid == rq->run_pid)
-			continue;
-		if (rq->kind == CHANGE_RESTORE && rq->n_targets == 0) {
-			it->action = ACT_SKIP;
-			free(it->note);
-			it->note = xasprintf("in use by devown run (pid %d, '%s'); it restores the "
-					     "device when its command ends",
-					     e->run_pid, e->run_command);
-			continue;
-		}
-		refuse(p, it->dev, "run",
-		       xasprintf("refusing to %s %s: devown run (pid %d) holds it for '%s' and "
-				 "restores it when that command ends; stop the command instead",
-				 change_kind_to_string(rq->kind), it->dev->addr, e->run_pid,
-				 e->run_command));
+	const struct journal_entry *e =
+		rq->journal ? journal_live_run(rq->journal, it->dev->addr) : NULL;
+
+	if (!e || e->run_pid == rq->run_pid)
+		return false;
+	it->action = ACT_SKIP;
+	if (rq->kind == CHANGE_RESTORE && rq->n_targets == 0) {
+		it->note = xasprintf("in use by devown run (pid %d, '%s'); it restores the device "
+				     "when its command ends",
+				     e->run_pid, e->run_command);
+		return true;
 	}
+	it->note = xasprintf("in use by devown run (pid %d)", e->run_pid);
+	refuse(p, it->dev, "run",
+	       xasprintf("refusing to %s %s: devown run (pid %d) holds it for '%s' and restores "
+			 "it when that command ends; stop the command instead",
+			 change_kind_to_string(rq->kind), it->dev->addr, e->run_pid,
+			 e->run_command));
+	return true;
 }
 
 bool item_ends_on_vfio(const struct item *it)
@@ -575,15 +576,19 @@ static bool has_group_step(const struct plan *p, enum step_kind kind, int group)
 /* --owner: one step per group that ends on VFIO, after it is usable. */
 static void plan_owner_steps(const struct change_request *rq, struct plan *p)
 {
-	for (size_t i = 0; rq->owner && i < p->n_items; i++) {
+	for (size_t i = 0; i < p->n_items; i++) {
 		struct item *it = &p->items[i];
-		if (!item_ends_on_vfio(it) || it->dev->group < 0 ||
+		const struct driver_choice *ch = rq->choices ? &rq->choices[i] : NULL;
+		bool own = ch && ch->owner;
+		struct step *st;
+		if ((!own && !rq->owner) || !item_ends_on_vfio(it) || it->dev->group < 0 ||
 		    has_group_step(p, STEP_SET_OWNER, it->dev->group))
 			continue;
-		add_step(p, STEP_SET_OWNER, NULL, rq->owner, it->dev->group);
-		p->steps[p->n_steps - 1].uid = rq->owner_uid;
-		p->steps[p->n_steps - 1].gid = rq->owner_gid;
-		p->steps[p->n_steps - 1].mode = rq->owner_has_group ? 0660 : 0600;
+		add_step(p, STEP_SET_OWNER, NULL, own ? ch->owner : rq->owner, it->dev->group);
+		st = &p->steps[p->n_steps - 1];
+		st->uid = own ? ch->owner_uid : rq->owner_uid;
+		st->gid = own ? ch->owner_gid : rq->owner_gid;
+		st->mode = (own ? ch->owner_has_group : rq->owner_has_group) ? 0660 : 0600;
 	}
 }
 
@@ -698,6 +703,8 @@ void plan_build(struct host *h, const struct change_request *rq, struct device *
 		it->explicit_target = explicit_target[i];
 		it->from.driver = dupn(devs[i]->driver);
 		it->from.driver_override = dupn(devs[i]->driver_override);
+		if (check_live_run(rq, &p, it))
+			continue;
 		switch (rq->kind) {
 		case CHANGE_BIND:
 			/* A choice without a driver ("none") parks the device, as unbind does. */
@@ -717,7 +724,6 @@ void plan_build(struct host *h, const struct change_request *rq, struct device *
 			break;
 		}
 	}
-	check_live_runs(rq, &p);
 	if (rq->kind == CHANGE_BIND) {
 		if (vfio_wanted && !h->kernel.iommu)
 			refuse(&p, NULL, "no-iommu",

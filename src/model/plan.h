@@ -30,6 +30,10 @@ struct driver_choice {
 	char *module;  /* module to load first, or NULL when the driver is registered */
 	bool supports; /* the driver claims the device (or binds by override: VFIO, pci-stub), or
 			* nothing is known against it */
+	/* apply: the entry's owner= (resolved), which wins over the request's owner */
+	const char *owner;
+	unsigned owner_uid, owner_gid;
+	bool owner_has_group;
 };
 void driver_choice_done(struct driver_choice *c);
 
@@ -65,9 +69,9 @@ const char *step_kind_to_string(enum step_kind k);
 
 struct step {
 	enum step_kind kind;
-	struct item *item; /* the device step, NULL for module loads and group checks */
-	char *arg;	   /* module, override value (NULL clears), or driver */
-	int group;	   /* STEP_WAIT_VFIO, STEP_CHECK_VIABLE, STEP_*_OWNER */
+	struct item *item;	 /* the device step, NULL for module loads and group checks */
+	char *arg;		 /* module, override value (NULL clears), or driver */
+	int group;		 /* STEP_WAIT_VFIO, STEP_CHECK_VIABLE, STEP_*_OWNER */
 	unsigned uid, gid, mode; /* STEP_SET_OWNER */
 };
 

@@ -41,12 +41,14 @@ void report_plan_text(const struct plan *p, FILE *f)
 				who);
 			break;
 		case STEP_SET_OWNER:
-			fprintf(f, "  group %d: give /dev/vfio/%d and its devices' VFIO nodes to %s\n",
+			fprintf(f,
+				"  group %d: give /dev/vfio/%d and its devices' VFIO nodes to %s\n",
 				s->group, s->group, s->arg);
 			break;
 		case STEP_RESTORE_OWNER:
 			fprintf(f,
-				"  group %d: give /dev/vfio/%d and its devices' VFIO nodes back their "
+				"  group %d: give /dev/vfio/%d and its devices' VFIO nodes back "
+				"their "
 				"previous owner and mode\n",
 				s->group, s->group);
 			break;
