@@ -28,6 +28,11 @@ char *vfio_cdev_node_name(const char *name)
 	return xasprintf("/dev/vfio/devices/%s", name);
 }
 
+char *vfio_group_node_name(int group)
+{
+	return xasprintf("/dev/vfio/%d", group);
+}
+
 static int node_stat_path(const char *path, struct node_stat *ret)
 {
 	struct stat st;

@@ -11,8 +11,10 @@ struct node_stat {
 	unsigned uid, gid, mode; /* mode: the permission bits (07777) */
 };
 
-/* "/dev/vfio/devices/NAME", as the host names it, for messages. Caller frees. */
+/* "/dev/vfio/devices/NAME" and "/dev/vfio/N", as the host names them (not under DEVOWN_ROOT),
+ * for messages and status. Caller frees. */
 char *vfio_cdev_node_name(const char *name);
+char *vfio_group_node_name(int group);
 
 /* The owner and mode of /dev/vfio/N. Refuses (-ELOOP) a symlink; on a real root also anything
  * but a character device (-ENOTTY); -ENOENT when there is no node. A fake root (DEVOWN_ROOT)

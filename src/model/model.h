@@ -119,6 +119,7 @@ struct group {
 	 * running process of the owner (node_memlock_pid > 0; UINT64_MAX: unlimited). Root's
 	 * limit is not looked up. */
 	bool node_known;
+	char *node_path; /* "/dev/vfio/14", as the host names it */
 	unsigned node_uid, node_gid, node_mode;
 	char *node_user, *node_group;
 	unsigned long long node_memlock;

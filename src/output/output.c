@@ -163,8 +163,7 @@ static json_object *node_to_json(const struct group *g)
 	if (!g->node_known)
 		return NULL;
 	o = json_object_new_object();
-	snprintf(buf, sizeof(buf), "/dev/vfio/%d", g->number);
-	json_put(o, "path", json_object_new_string(buf));
+	json_put(o, "path", json_object_new_string(g->node_path));
 	json_put(o, "uid", json_object_new_int64(g->node_uid));
 	json_put(o, "user", json_str_or_null(g->node_user));
 	json_put(o, "gid", json_object_new_int64(g->node_gid));
@@ -515,7 +514,7 @@ static void print_group(const struct group *g, const struct widths *w,
 	else if (g->vfio_bound)
 		fprintf(f, "  not held by user space\n");
 	if (g->node_known)
-		fprintf(f, "  /dev/vfio/%d owned by %s:%s, mode %04o\n", g->number, g->node_user,
+		fprintf(f, "  %s owned by %s:%s, mode %04o\n", g->node_path, g->node_user,
 			g->node_group, g->node_mode);
 	if (g->node_known && o->verbose && g->node_memlock_pid > 0) {
 		_cleanup_free_ char *t = memlock_text(g->node_user, g->node_memlock);

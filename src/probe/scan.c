@@ -331,6 +331,7 @@ static void read_group_node(struct group *g)
 	if (!g->vfio_bound || vfio_group_node_stat(g->number, &ns) < 0)
 		return;
 	g->node_known = true;
+	g->node_path = vfio_group_node_name(g->number);
 	g->node_uid = ns.uid;
 	g->node_gid = ns.gid;
 	g->node_mode = ns.mode;
@@ -424,6 +425,7 @@ void host_done(struct host *h)
 		free(g->holders);
 		free(g->holders_note);
 		free(g->node_user);
+		free(g->node_path);
 		free(g->node_group);
 	}
 	free(h->groups);
