@@ -246,8 +246,11 @@ static void run_devices(struct change_run *run, const struct plan *p)
 }
 
 /* The bind of a run went through: the entries it made (devices it moved, and those it only
- * gave an owner) belong to the run until it restores them. */
-static void mark_run(struct change_ctx *c, const struct plan *p, struct txn_outcome *out)
+ * gave an owner: entries that were not there before, in had) belong to the run until it
+ * restores them. A device on record from an earlier change that the run only gave an owner
+ * is not the run's to give back. */
+static void mark_run(struct change_ctx *c, const struct plan *p, char **had,
+		     struct txn_outcome *out)
 {
 	struct change_run *run = c->cli->run;
 	_cleanup_free_ char *err = NULL;
@@ -256,7 +259,8 @@ static void mark_run(struct change_ctx *c, const struct plan *p, struct txn_outc
 		const struct item *it = &p->items[i];
 		struct journal_entry *e = journal_find(&c->journal, it->dev->addr);
 		bool moved = it->action == ACT_BIND || it->action == ACT_UNBIND;
-		if (!e || (!moved && !e->group_node.saved && !e->cdev_node.saved))
+		if (!e || (!moved && strv_contains(had, e->addr)) ||
+		    (!moved && !e->group_node.saved && !e->cdev_node.saved))
 			continue;
 		if (e->run_pid && e->run_pid != run->pid)
 			continue; /* another run's: not ours to give back */
@@ -273,6 +277,7 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	const struct change_options *cli = c->cli;
 	struct plan plan = { .kind = c->kind };
 	struct txn_outcome out = { 0 };
+	_cleanup_strv_free_ char **had = NULL; /* devown run: the entries before its bind */
 	int code;
 
 	rq->journal = &c->journal;
@@ -335,11 +340,13 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		fprintf(stderr, "Plan:\n");
 		report_plan_text(&plan, stderr);
 	}
+	for (size_t i = 0; cli->run && i < c->journal.n_entries; i++)
+		strv_push(&had, xstrdup(c->journal.entries[i].addr));
 	txn_execute(&c->host, &c->journal, &plan, c->command, cli->timeout_ms, &out);
 	for (size_t i = 0; out.journal_errors && out.journal_errors[i]; i++)
 		log_error("%s", out.journal_errors[i]);
 	if (out.exit_code == EXIT_OK && cli->run && c->kind == CHANGE_BIND)
-		mark_run(c, &plan, &out);
+		mark_run(c, &plan, had, &out);
 	if (out.exit_code == EXIT_OK && cli->owner)
 		say_memlock(cli->owner_uid);
 	if (out.exit_code == EXIT_OK) {

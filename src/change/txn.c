@@ -265,6 +265,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	struct journal before = { 0 };
 	size_t stuck = (size_t)-1; /* an item whose write is still blocked in the kernel */
 	bool owned = false;	   /* an owner step changed a node (and maybe the journal) */
+	size_t n_run = 0;	   /* steps begun */
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -296,6 +297,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 
 	for (size_t s = 0; s < p->n_steps && !out->error; s++) {
 		struct step *st = &p->steps[s];
+
+		n_run = s + 1;
 		struct item *it = st->item;
 
 		switch (st->kind) {
@@ -468,7 +471,18 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		return;
 	}
 
-	/* Roll back, newest first. */
+	/* Roll back, newest first: the owners of nodes that stay (a group that was on VFIO
+	 * already) first; a failed set-owner step has given its own back. */
+	for (size_t k = n_run; k-- > 0;) {
+		char *why = NULL;
+
+		if (p->steps[k].kind != STEP_SET_OWNER || k == n_run - 1)
+			continue;
+		/* The message names the node; a node left to the user counts as a difference. */
+		if (owner_restore(j, p, p->steps[k].group, &why) < 0)
+			strv_push(&out->differs, TAKE_PTR(why));
+		free(why);
+	}
 	for (size_t i = p->n_items; i-- > 0;) {
 		if (!touched[i])
 			continue;

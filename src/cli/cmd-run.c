@@ -216,7 +216,8 @@ int cmd_run(int argc, char **argv, const struct cli *cli)
 		/* Refused, failed or a dry run: COMMAND does not run. */
 		if (cli->dry_run && code == EXIT_OK && !cli->out.json)
 			report_print_would_run(command);
-		if (cli->out.json)
+		/* Usage errors print no JSON, as for bind. */
+		if (cli->out.json && bind.report)
 			print_json(&bind, cli->n_command, cli->command, NULL, NULL, NULL, code);
 		change_run_done(&bind);
 		return code;
