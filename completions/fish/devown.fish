@@ -17,7 +17,7 @@ function __devown_command
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --timeout --device
+        else if contains -- $w --timeout --device --owner
             set skip 1
         else if string match -q -- '-*' $w
             continue
@@ -48,7 +48,7 @@ function __devown_nargs
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --timeout --device
+        else if contains -- $w --timeout --device --owner
             set skip 1
         else if string match -q -- '-*' $w
             continue
@@ -62,8 +62,20 @@ function __devown_nargs
 end
 
 function __devown_bind_driver_possible
-    __devown_command_is bind
+    __devown_command_is bind run
+    and not __devown_after_dashdash
     and test (__devown_nargs) -ge 1
+end
+
+# run: the words after "--" are COMMAND and its arguments.
+function __devown_after_dashdash
+    contains -- -- (commandline -opc)
+end
+
+# run: the word right after "--", where a command goes.
+function __devown_command_slot
+    set -l words (commandline -opc)
+    test "$words[-1]" = --
 end
 
 function __devown_addresses
@@ -101,20 +113,24 @@ complete -c devown -n __devown_no_command -a unbind -d 'detach devices and keep 
 complete -c devown -n __devown_no_command -a restore -d 'give devices back the driver and override they had before devown'
 complete -c devown -n __devown_no_command -a apply -d 'bring devices to the state the configuration names'
 complete -c devown -n __devown_no_command -a export -d 'print the devices devown manages as configuration for apply'
+complete -c devown -n __devown_no_command -a run -d 'bind, run COMMAND, and restore when it ends, however it ends'
 
 # Options: each where a command takes it; all of them before the command.
-complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply export' -s j -l json -d 'print JSON (schema 1) instead of text'
-complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply' -s v -l verbose -d 'show every attribute, or the plan'
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind' -s g -l group -d "act on every member of each target's IOMMU group"
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply' -s n -l dry-run -d 'print the plan and whether it would go ahead'
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind apply' -s f -l force -d 'take devices the host is using'
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply' -l timeout -x -d 'bound for blocking writes, waits and the lock (seconds)'
+complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply export run' -s j -l json -d 'print JSON (schema 1) instead of text'
+complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply run' -s v -l verbose -d 'show every attribute, or the plan'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind run' -s g -l group -d "act on every member of each target's IOMMU group"
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply run' -s n -l dry-run -d 'print the plan and whether it would go ahead'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind apply run' -s f -l force -d 'take devices the host is using'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply run' -l timeout -x -d 'bound for blocking writes, waits and the lock (seconds)'
 complete -c devown -n '__devown_no_command; or __devown_command_is apply' -l device -x -a '(__devown_addresses)' -d 'apply only the entries that concern this device'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind apply run' -l owner -x -a '(__fish_complete_users)' -d 'give the VFIO device nodes to USER (and GROUP) until restore'
 complete -c devown -l no-color -d 'never colour the text output'
 complete -c devown -s h -l help -d 'show the help'
 complete -c devown -l version -d 'show the version'
 
 # Arguments.
-complete -c devown -n '__devown_command_is status bind unbind restore' -a '(__devown_addresses; __devown_groups)'
+complete -c devown -n '__devown_command_is status bind unbind restore; or begin; __devown_command_is run; and not __devown_after_dashdash; end' -a '(__devown_addresses; __devown_groups)'
+complete -c devown -n '__devown_command_is run; and __devown_command_slot' -a '(__fish_complete_command)'
+complete -c devown -n '__devown_command_is run; and __devown_after_dashdash; and not __devown_command_slot' -F
 complete -c devown -n __devown_bind_driver_possible -a '(__devown_drivers)'
 complete -c devown -n '__devown_command_is apply' -F

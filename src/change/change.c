@@ -5,6 +5,7 @@
 #include "config.h"
 #include "journal-file.h"
 #include "lock.h"
+#include "nodes.h"
 #include "holders.h"
 #include "policy.h"
 #include "report.h"
@@ -23,6 +24,12 @@ static int finish(struct change_ctx *c, struct plan *p, const char *result, cons
 			c->driver_arg, c->cli->dry_run, result, error, o);
 		if (c->amend_json)
 			c->amend_json(c->userdata, j);
+		if (c->cli->run) {
+			/* devown run prints one document with this report in it. */
+			json_object_put(c->cli->run->report);
+			c->cli->run->report = j;
+			return code;
+		}
 		json_print(j);
 		json_object_put(j);
 	}
@@ -99,6 +106,16 @@ int change_scan(struct host *h, const struct scan_options *o)
 	return r;
 }
 
+void change_check_runs(struct journal *j)
+{
+	for (size_t i = 0; i < j->n_entries; i++) {
+		struct journal_entry *e = &j->entries[i];
+		unsigned long long start;
+		e->run_alive = e->run_pid && proc_pid_starttime(e->run_pid, &start) >= 0 &&
+			       start == e->run_start;
+	}
+}
+
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,
 		 const char *driver_arg, const struct change_options *cli)
 {
@@ -135,6 +152,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 
 	if (journal_load(&c->journal, &err) < 0)
 		return fail_early_detail(c, err, "cannot read the journal under %s", DEVOWN_RUNDIR);
+	change_check_runs(&c->journal);
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
 		_cleanup_free_ char *list = strv_join(c->journal.txn_devices, ", ");
 		if (kind != CHANGE_RESTORE)
@@ -185,18 +203,95 @@ static void probe_touched_groups(struct host *h, struct device **devs, size_t n)
 	}
 }
 
+/* --owner: VFIO pins a VM's memory against the owner's RLIMIT_MEMLOCK; say what it is when a
+ * process of the owner shows it, and what to raise when nobody raised it. */
+static void say_memlock(unsigned uid)
+{
+	_cleanup_free_ char *user = NULL, *text = NULL;
+	unsigned long long soft;
+	int pid;
+
+	if (uid == 0)
+		return;
+	user = user_name(uid);
+	if (proc_uid_memlock(uid, &soft, &pid) < 0) {
+		log_info("note: VFIO pins a VM's memory against %s's locked-memory limit; no "
+			 "process of %s runs, so devown cannot tell what it is",
+			 user, user);
+		return;
+	}
+	text = memlock_text(user, soft);
+	if (memlock_is_default(soft))
+		log_warning("note: %s", text);
+	else
+		log_info("note: %s (pid %d)", text, pid);
+}
+
+/* What the run's command gets (DEVOWN_DEVICES, DEVOWN_GROUPS): every device the bind leaves
+ * on DRIVER, changed or not. */
+static void run_devices(struct change_run *run, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_items; i++) {
+		const struct item *it = &p->items[i];
+		_cleanup_free_ char *g = NULL;
+		if (it->action == ACT_SKIP)
+			continue;
+		strv_push(&run->devices, xstrdup(it->dev->addr));
+		if (it->dev->group < 0)
+			continue;
+		g = xasprintf("%d", it->dev->group);
+		if (!strv_contains(run->groups, g))
+			strv_push(&run->groups, TAKE_PTR(g));
+	}
+}
+
+/* The bind of a run went through: the entries it made (devices it moved, and those it only
+ * gave an owner: entries that were not there before, in had) belong to the run until it
+ * restores them. A device on record from an earlier change that the run only gave an owner
+ * is not the run's to give back. */
+static void mark_run(struct change_ctx *c, const struct plan *p, char **had,
+		     struct txn_outcome *out)
+{
+	struct change_run *run = c->cli->run;
+	_cleanup_free_ char *err = NULL;
+
+	for (size_t i = 0; i < p->n_items; i++) {
+		const struct item *it = &p->items[i];
+		struct journal_entry *e = journal_find(&c->journal, it->dev->addr);
+		bool moved = it->action == ACT_BIND || it->action == ACT_UNBIND;
+		if (!e || (!moved && strv_contains(had, e->addr)) ||
+		    (!moved && !e->group_node.saved && !e->cdev_node.saved))
+			continue;
+		if (e->run_pid && e->run_pid != run->pid)
+			continue; /* another run's: not ours to give back */
+		journal_mark_run(e, run->pid, run->start, run->command);
+		strv_push(&run->changed, xstrdup(it->dev->addr));
+	}
+	if (journal_save(&c->journal, &err) < 0)
+		strv_push(&out->journal_errors, TAKE_PTR(err));
+}
+
 int change_run(struct change_ctx *c, struct change_request *rq, struct device **devs,
 	       const bool *explicit_target, size_t n)
 {
 	const struct change_options *cli = c->cli;
 	struct plan plan = { .kind = c->kind };
 	struct txn_outcome out = { 0 };
+	_cleanup_strv_free_ char **had = NULL; /* devown run: the entries before its bind */
 	int code;
 
 	rq->journal = &c->journal;
 	rq->unprivileged = cli->dry_run && geteuid() != 0;
+	rq->owner = cli->owner;
+	rq->owner_uid = cli->owner_uid;
+	rq->owner_gid = cli->owner_gid;
+	rq->owner_has_group = cli->owner_has_group;
+	if (cli->run && cli->run->restoring)
+		rq->run_pid = cli->run->pid;
 	probe_touched_groups(&c->host, devs, n);
 	plan_build(&c->host, rq, devs, explicit_target, n, &plan);
+	if (cli->run && c->kind == CHANGE_BIND)
+		run_devices(cli->run, &plan);
 
 	if (plan.n_refusals > 0) {
 		for (size_t i = 0; i < plan.n_refusals; i++)
@@ -221,7 +316,9 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		bool pruned = false;
 		for (size_t i = 0; i < plan.n_items; i++)
 			if (plan.items[i].action == ACT_NONE &&
-			    journal_find(&c->journal, plan.items[i].dev->addr)) {
+			    journal_find(&c->journal, plan.items[i].dev->addr) &&
+			    !journal_find(&c->journal, plan.items[i].dev->addr)->group_node.saved &&
+			    !journal_find(&c->journal, plan.items[i].dev->addr)->cdev_node.saved) {
 				journal_remove(&c->journal, plan.items[i].dev->addr);
 				pruned = true;
 			}
@@ -243,9 +340,15 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 		fprintf(stderr, "Plan:\n");
 		report_plan_text(&plan, stderr);
 	}
+	for (size_t i = 0; cli->run && i < c->journal.n_entries; i++)
+		strv_push(&had, xstrdup(c->journal.entries[i].addr));
 	txn_execute(&c->host, &c->journal, &plan, c->command, cli->timeout_ms, &out);
 	for (size_t i = 0; out.journal_errors && out.journal_errors[i]; i++)
 		log_error("%s", out.journal_errors[i]);
+	if (out.exit_code == EXIT_OK && cli->run && c->kind == CHANGE_BIND)
+		mark_run(c, &plan, had, &out);
+	if (out.exit_code == EXIT_OK && cli->owner)
+		say_memlock(cli->owner_uid);
 	if (out.exit_code == EXIT_OK) {
 		if (!cli->out.json)
 			report_print_done(&plan);
@@ -385,6 +488,15 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		}
 		rq.choices = choices;
 		change_request_vfio(&rq, n);
+		for (size_t i = 0; cli->owner && i < n; i++)
+			if (choices[i].driver && !driver_is_vfio(choices[i].driver)) {
+				log_error(
+					"--owner gives VFIO device nodes to a user, but %s is not "
+					"a VFIO driver: bind to vfio (or vfio-pci) with --owner",
+					choices[i].driver);
+				code = EXIT_USAGE;
+				goto out;
+			}
 	}
 	if (kind == CHANGE_RESTORE) {
 		/* An original driver whose module was unloaded meanwhile comes back first. */
@@ -410,4 +522,84 @@ out:
 	}
 	change_end(&c);
 	return code;
+}
+
+int change_resolve_owner(const char *arg, struct change_options *o, char **ret_error)
+{
+	_cleanup_free_ char *user = xstrdup(arg);
+	char *colon = strchr(user, ':');
+	unsigned uid, gid;
+
+	if (colon)
+		*colon++ = '\0';
+	if (!*user || user_lookup(user, &uid, &gid) < 0) {
+		*ret_error =
+			xasprintf("unknown user '%s' in owner %s: give a user name or uid that "
+				  "exists on this host",
+				  user, arg);
+		return -ENOENT;
+	}
+	if (colon && (!*colon || group_lookup(colon, &gid) < 0)) {
+		*ret_error = xasprintf("unknown group '%s' in owner %s: give a group name or gid "
+				       "that exists on this host",
+				       colon, arg);
+		return -ENOENT;
+	}
+	o->owner = arg;
+	o->owner_uid = uid;
+	o->owner_gid = gid;
+	o->owner_has_group = colon != NULL;
+	return 0;
+}
+
+int change_wait_released(char **groups, int timeout_ms, char **ret_error)
+{
+	struct scan_options so = { .holders = true };
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		struct host h = { 0 };
+		_cleanup_free_ char *err = NULL, *held = NULL;
+		int r = host_scan(&h, &so, &err);
+
+		for (char **g = groups; r >= 0 && g && *g; g++) {
+			struct group *grp = host_find_group(&h, atoi(*g));
+			if (!grp)
+				continue;
+			holders_probe_group(grp);
+			if (!group_held(grp))
+				continue;
+			held = grp->n_holders
+				       ? xasprintf("group %d is still held by pid %d (%s)",
+						   grp->number, grp->holders[0].pid,
+						   grp->holders[0].command)
+				       : xasprintf("group %d is still held by a process devown "
+						   "cannot see",
+						   grp->number);
+			break;
+		}
+		host_done(&h);
+		if (!held)
+			return 0;
+		if (now_ms() >= deadline) {
+			*ret_error = TAKE_PTR(held);
+			return -EBUSY;
+		}
+		usleep(100 * 1000);
+	}
+}
+
+void change_run_done(struct change_run *r)
+{
+	strv_free(r->devices);
+	strv_free(r->groups);
+	strv_free(r->changed);
+	json_object_put(r->report);
+	r->devices = r->groups = r->changed = NULL;
+	r->report = NULL;
+}
+
+int change_self_start(unsigned long long *ret)
+{
+	return proc_self_starttime(ret);
 }

@@ -10,13 +10,51 @@
 #include "plan.h"
 #include "scan.h"
 
+/* What `devown run` needs of the change flow around its command (cmd-run.c). */
+struct change_run {
+	/* in: the run's identity, marked on the journal entries its bind makes */
+	int pid;
+	unsigned long long start;
+	const char *command; /* COMMAND and its arguments, space separated */
+	bool restoring;	     /* this is the restore after the command: pid's own entries */
+	/* out of the bind: the devices it leaves on DRIVER (strv), their groups (strv of
+	 * numbers) and the devices it changed, which the restore gives back */
+	char **devices, **groups, **changed;
+	/* out: the JSON report, kept for the run's one document instead of printed */
+	json_object *report;
+};
+
 /* What the command line asks of a change (main.c parses it into struct cli). */
 struct change_options {
 	bool group, dry_run, force;
 	int timeout_ms;
 	int lock_timeout_ms; /* how long to wait for the lock; 0: timeout_ms */
 	struct output_options out;
+	/* --owner USER[:GROUP], resolved by the command (NULL: none) */
+	const char *owner;
+	unsigned owner_uid, owner_gid;
+	bool owner_has_group;
+	struct change_run *run; /* NULL but for devown run */
 };
+
+/* Resolves --owner's USER[:GROUP] (names or numbers) into o. Returns 0, or -ENOENT with
+ * *ret_error (one line, caller frees) naming what is unknown (a usage error: exit 2). */
+int change_resolve_owner(const char *arg, struct change_options *o, char **ret_error);
+
+/* Waits, up to timeout_ms, until no process holds any of the groups (numbers, strv): 0, or
+ * -EBUSY with *ret_error naming the holder and the group (one line, caller frees). */
+int change_wait_released(char **groups, int timeout_ms, char **ret_error);
+
+/* The start time of this devown (/proc/self/stat), which tells its entries from those of a
+ * later process with the same pid. Returns 0 or -errno. */
+int change_self_start(unsigned long long *ret);
+
+/* Sets run_alive of the entries a `devown run` made that is still running: the pid lives and
+ * started when the journal says (a pid reused since is another process). */
+void change_check_runs(struct journal *j);
+
+/* Frees what a change_run received. */
+void change_run_done(struct change_run *r);
 
 /* host_scan() for the commands that only read (status, export): says what the scan went on
  * without (warnings) or why it failed (one error line). Returns 0 or -errno. */

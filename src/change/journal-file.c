@@ -94,9 +94,67 @@ static int parse_id(const char *s, unsigned *ret)
 	return 0;
 }
 
+/* An unsigned member below or at max, as a 64-bit value. */
+static int member_u64(json_object *o, const char *key, uint64_t max, unsigned long long *ret)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v || !json_object_is_type(v, json_type_int))
+		return -EBADMSG;
+	n = json_object_get_int64(v);
+	if (n < 0 || (uint64_t)n > max)
+		return -EBADMSG;
+	*ret = (unsigned long long)n;
+	return 0;
+}
+
+/* The optional {"uid", "gid", "mode"} of a node devown changed the owner of. */
+static int load_node(json_object *e, const char *key, struct node_owner *ret, const char **name)
+{
+	unsigned long long uid, gid, mode;
+	json_object *o;
+
+	if (!json_object_object_get_ex(e, key, &o) || !o)
+		return 0;
+	if (!json_object_is_type(o, json_type_object) ||
+	    member_u64(o, "uid", UINT32_MAX, &uid) < 0 ||
+	    member_u64(o, "gid", UINT32_MAX, &gid) < 0 || member_u64(o, "mode", 07777, &mode) < 0)
+		return -EBADMSG;
+	if (name) {
+		/* A name under /dev/vfio/devices: never a path. */
+		if (member_str(o, "name", false, false, name) < 0 || !startswith(*name, "vfio") ||
+		    strchr(*name, '/') || strlen(*name) > 64)
+			return -EBADMSG;
+	}
+	*ret = (struct node_owner){
+		.saved = true, .uid = (unsigned)uid, .gid = (unsigned)gid, .mode = (unsigned)mode
+	};
+	return 0;
+}
+
+/* The optional "run" {"pid", "start", "command"} of an entry a `devown run` made. */
+static int load_run(json_object *e, struct journal_entry *je)
+{
+	json_object *o;
+	const char *cmd;
+	int pid;
+	unsigned long long start;
+
+	if (!json_object_object_get_ex(e, "run", &o) || !o)
+		return 0;
+	if (!json_object_is_type(o, json_type_object) ||
+	    member_int(o, "pid", false, INT_MAX, &pid) < 0 || pid == 0 ||
+	    member_u64(o, "start", INT64_MAX, &start) < 0 ||
+	    member_str(o, "command", false, false, &cmd) < 0)
+		return -EBADMSG;
+	journal_mark_run(je, pid, start, cmd);
+	return 0;
+}
+
 static int load_entry(struct journal *j, json_object *e)
 {
-	const char *addr, *v, *d, *drv, *ovr, *since, *reason;
+	const char *addr, *v, *d, *drv, *ovr, *since, *reason, *cdev = NULL;
 	char norm[PCI_ADDR_MAX];
 	struct journal_entry je = { 0 };
 
@@ -116,7 +174,13 @@ static int load_entry(struct journal *j, json_object *e)
 	if (member_str(e, "since", false, true, &since) < 0 ||
 	    member_str(e, "reason", false, true, &reason) < 0)
 		return -EBADMSG;
+	if (load_node(e, "group_node", &je.group_node, NULL) < 0 ||
+	    load_node(e, "cdev_node", &je.cdev_node, &cdev) < 0 || load_run(e, &je) < 0) {
+		free(je.run_command);
+		return -EBADMSG;
+	}
 	j->entries = xrealloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
+	je.cdev = cdev ? xstrdup(cdev) : NULL;
 	snprintf(je.addr, sizeof(je.addr), "%s", norm);
 	je.driver = drv ? xstrdup(drv) : NULL;
 	je.driver_override = ovr ? xstrdup(ovr) : NULL;
@@ -214,6 +278,22 @@ int journal_load(struct journal *j, char **ret_error)
 	return 0;
 }
 
+static void save_node(json_object *e, const char *key, const struct node_owner *n, const char *name)
+{
+	json_object *o;
+
+	if (!n->saved)
+		return;
+	o = json_object_new_object();
+	if (name)
+		json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "uid", json_object_new_int64(n->uid));
+	json_object_object_add(o, "gid", json_object_new_int64(n->gid));
+	json_object_object_add(o, "mode", json_object_new_int((int)n->mode));
+	json_object_object_add(e, key, o);
+}
+
+
 char *journal_format(const struct journal *j)
 {
 	json_object *root, *devs;
@@ -239,6 +319,17 @@ char *journal_format(const struct journal *j)
 				       e->group >= 0 ? json_object_new_int(e->group) : NULL);
 		json_object_object_add(o, "since", json_object_new_string(e->since));
 		json_object_object_add(o, "reason", json_object_new_string(e->reason));
+		save_node(o, "group_node", &e->group_node, NULL);
+		save_node(o, "cdev_node", &e->cdev_node, e->cdev);
+		if (e->run_pid) {
+			json_object *run = json_object_new_object();
+			json_object_object_add(run, "pid", json_object_new_int(e->run_pid));
+			json_object_object_add(run, "start",
+					       json_object_new_int64((int64_t)e->run_start));
+			json_object_object_add(run, "command",
+					       json_object_new_string(e->run_command));
+			json_object_object_add(o, "run", run);
+		}
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(root, "devices", devs);

@@ -4,6 +4,7 @@
 #include "holders.h"
 #include "journal-file.h"
 #include "modules.h"
+#include "owner.h"
 #include "policy.h"
 #include "scan.h"
 #include "sysfs.h"
@@ -263,6 +264,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 	_cleanup_free_ bool *touched = NULL, *checked = NULL;
 	struct journal before = { 0 };
 	size_t stuck = (size_t)-1; /* an item whose write is still blocked in the kernel */
+	bool owned = false;	   /* an owner step changed a node (and maybe the journal) */
+	size_t n_run = 0;	   /* steps begun */
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -312,6 +315,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 
 	for (size_t s = 0; s < p->n_steps && !out->error; s++) {
 		struct step *st = &p->steps[s];
+
+		n_run = s + 1;
 		struct item *it = st->item;
 
 		switch (st->kind) {
@@ -401,6 +406,22 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				out->error = why;
 			break;
 		}
+		case STEP_SET_OWNER: {
+			char *why = NULL;
+			if (owner_set(j, p, st, command, &why) < 0)
+				out->error = why;
+			else
+				owned = true;
+			break;
+		}
+		case STEP_RESTORE_OWNER: {
+			char *why = NULL;
+			if (owner_restore(j, p, st->group, &why) < 0)
+				out->error = why;
+			else
+				owned = true;
+			break;
+		}
 		}
 	}
 
@@ -442,11 +463,23 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 				   it->dev->addr, it->dev->vendor_id, it->dev->device_id, command,
 				   nodrv(it->from.driver), nodrv(it->to.driver),
 				   noovr(final_override(it)));
-			/* A device back in its original state needs no journal entry. */
+			/* A device back in its original state needs no journal entry, unless
+			 * devown still owes its nodes their owner. */
 			e = journal_find(j, it->dev->addr);
-			if (e && (it->action == ACT_RESTORE ||
-				  (streq_ptr(e->driver, it->to.driver) &&
-				   streq_ptr(e->driver_override, final_override(it)))))
+			if (e && !e->group_node.saved && !e->cdev_node.saved &&
+			    (it->action == ACT_RESTORE ||
+			     (streq_ptr(e->driver, it->to.driver) &&
+			      streq_ptr(e->driver_override, final_override(it)))))
+				journal_remove(j, it->dev->addr);
+		}
+		/* A restore that only gave nodes back: the entries of devices on their original
+		 * driver have done their job. */
+		for (size_t i = 0; owned && p->kind == CHANGE_RESTORE && i < p->n_items; i++) {
+			struct item *it = &p->items[i];
+			struct journal_entry *e = journal_find(j, it->dev->addr);
+			if (!touched[i] && e && !e->group_node.saved && !e->cdev_node.saved &&
+			    streq_ptr(e->driver, it->dev->driver) &&
+			    streq_ptr(e->driver_override, it->dev->driver_override))
 				journal_remove(j, it->dev->addr);
 		}
 		journal_end(j);
@@ -456,7 +489,18 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		return;
 	}
 
-	/* Roll back, newest first. */
+	/* Roll back, newest first: the owners of nodes that stay (a group that was on VFIO
+	 * already) first; a failed set-owner step has given its own back. */
+	for (size_t k = n_run; k-- > 0;) {
+		char *why = NULL;
+
+		if (p->steps[k].kind != STEP_SET_OWNER || k == n_run - 1)
+			continue;
+		/* The message names the node; a node left to the user counts as a difference. */
+		if (owner_restore(j, p, p->steps[k].group, &why) < 0)
+			strv_push(&out->differs, TAKE_PTR(why));
+		free(why);
+	}
 	for (size_t i = p->n_items; i-- > 0;) {
 		if (!touched[i])
 			continue;

@@ -4,6 +4,7 @@
 #include "config-text.h"
 #include "files.h"
 #include "ident.h"
+#include "policy.h"
 #include "report.h"
 #include "util.h"
 
@@ -129,6 +130,11 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	 * bound a write, staying within udev's own 180 s limit for a RUN program. */
 	if (*addr && !(cli->given & OPT_TIMEOUT))
 		opts.lock_timeout_ms = APPLY_DEVICE_LOCK_WAIT_MS;
+	if (cli->owner && change_resolve_owner(cli->owner, &opts, &err) < 0) {
+		log_error("--owner: %s; nothing was changed", err);
+		code = EXIT_USAGE;
+		goto out;
+	}
 	code = change_begin(&c, CHANGE_BIND, command, NULL, &opts);
 	begun = true;
 	if (code >= 0)
@@ -170,6 +176,30 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 				  e->file, e->key_line[KEY_DRIVER], e->driver, e->name);
 			code = EXIT_USAGE;
 			goto out;
+		}
+		if (e->owner) {
+			struct change_options eo = { 0 };
+			if (!choices[i].driver || !driver_is_vfio(choices[i].driver)) {
+				log_error(
+					"%s:%u: entry '%s' has owner= but driver %s is not a VFIO "
+					"driver (owner= gives VFIO device nodes to a user); "
+					"nothing "
+					"was changed",
+					e->file, e->key_line[KEY_OWNER], e->name, e->driver);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			_cleanup_free_ char *oerr = NULL;
+			if (change_resolve_owner(e->owner, &eo, &oerr) < 0) {
+				log_error("%s:%u: %s (entry '%s'); nothing was changed", e->file,
+					  e->key_line[KEY_OWNER], oerr, e->name);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			choices[i].owner = e->owner;
+			choices[i].owner_uid = eo.owner_uid;
+			choices[i].owner_gid = eo.owner_gid;
+			choices[i].owner_has_group = eo.owner_has_group;
 		}
 	}
 	rq.choices = choices;

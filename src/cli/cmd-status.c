@@ -39,6 +39,7 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	/* What devown itself knows: the devices it changed, a run that was interrupted, and
 	 * configuration entries whose device is not the one they describe. */
 	if (journal_load(&j, &jerr) >= 0) {
+		change_check_runs(&j);
 		view.journal = &j;
 		view.interrupted = journal_interrupted(&j, lock_busy());
 	} else if (jerr)

@@ -16,6 +16,7 @@ enum {
 	OPT_FORCE = 1 << 4,
 	OPT_TIMEOUT = 1 << 5,
 	OPT_DEVICE = 1 << 6,
+	OPT_OWNER = 1 << 7,
 };
 
 struct cli {
@@ -24,6 +25,12 @@ struct cli {
 	int timeout_ms;
 	const char *device; /* apply --device: the PCI address udev saw appear */
 	struct output_options out;
+	const char *owner; /* --owner USER[:GROUP] as given */
+	/* The words after the first "--" (run's COMMAND); has_command says whether there was a
+	 * "--" at all. */
+	char **command;
+	int n_command;
+	bool has_command;
 };
 
 /* What of the command line the change flow (change.h) needs. */
@@ -45,3 +52,4 @@ int cmd_unbind(int argc, char **argv, const struct cli *cli);
 int cmd_restore(int argc, char **argv, const struct cli *cli);
 int cmd_apply(int argc, char **argv, const struct cli *cli);
 int cmd_export(int argc, char **argv, const struct cli *cli);
+int cmd_run(int argc, char **argv, const struct cli *cli);

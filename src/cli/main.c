@@ -21,7 +21,7 @@ static const struct command commands[] = {
 	{ "status", 0, -1, cmd_status, OPT_JSON | OPT_VERBOSE, "[TARGET...]",
 	  "show IOMMU groups, drivers, DMA owners and what blocks VFIO" },
 	{ "bind", 2, -1, cmd_bind,
-	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT,
+	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_OWNER,
 	  "TARGET... DRIVER", "bind devices (or whole groups) to DRIVER, e.g. vfio" },
 	{ "unbind", 1, -1, cmd_unbind,
 	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT, "TARGET...",
@@ -29,10 +29,14 @@ static const struct command commands[] = {
 	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT,
 	  "[TARGET...]", "give devices back the driver and override they had before devown" },
 	{ "apply", 0, -1, cmd_apply,
-	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE, "[FILE...]",
-	  "bring devices to the state the configuration names" },
+	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE | OPT_OWNER,
+	  "[FILE...]", "bring devices to the state the configuration names" },
 	{ "export", 0, 0, cmd_export, OPT_JSON, "",
 	  "print the devices devown manages as configuration for apply" },
+	{ "run", 2, -1, cmd_run,
+	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_OWNER,
+	  "TARGET... DRIVER -- COMMAND...",
+	  "bind, run COMMAND, and restore when it ends, however it ends" },
 };
 
 struct option_doc {
@@ -43,7 +47,7 @@ struct option_doc {
 	const char *arg, *help;
 };
 
-enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE };
+enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE, ARG_OWNER };
 
 static const struct option_doc option_docs[] = {
 	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
@@ -59,6 +63,8 @@ static const struct option_doc option_docs[] = {
 	  "bound for blocking writes, waits and the lock (default 10)" },
 	{ "device", ARG_DEVICE, required_argument, OPT_DEVICE, "ADDR",
 	  "apply: only the entries that concern this device (for udev)" },
+	{ "owner", ARG_OWNER, required_argument, OPT_OWNER, "USER[:GROUP]",
+	  "give the VFIO device nodes to USER (and GROUP) until restore" },
 	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
 	{ "help", 'h', no_argument, 0, NULL, "show this help" },
 	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
@@ -120,6 +126,17 @@ int main(int argc, char **argv)
 					       option_docs[i].val };
 	longopts[ELEMENTSOF(option_docs)] = (struct option){ 0 };
 
+	/* What follows the first "--" is not devown's: run's COMMAND, which getopt must neither
+	 * parse nor move. For the other commands those words stay arguments, as before. */
+	for (int i = 1; i < argc; i++)
+		if (streq(argv[i], "--")) {
+			cli.has_command = true;
+			cli.command = argv + i + 1;
+			cli.n_command = argc - i - 1;
+			argc = i;
+			break;
+		}
+
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jvgnfh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -160,6 +177,10 @@ int main(int argc, char **argv)
 		case ARG_DEVICE:
 			cli.given |= OPT_DEVICE;
 			cli.device = optarg;
+			break;
+		case ARG_OWNER:
+			cli.given |= OPT_OWNER;
+			cli.owner = optarg;
 			break;
 		case ARG_NO_COLOR:
 			no_color = true;
@@ -209,6 +230,15 @@ int main(int argc, char **argv)
 			fputs("Try 'devown --help'.\n", stderr);
 			return EXIT_USAGE;
 		}
+	if (cli.has_command && cmd->fn != cmd_run) {
+		/* argv[argc] is the "--": the words after it join the arguments. */
+		memmove(argv + argc, argv + argc + 1, (size_t)cli.n_command * sizeof(char *));
+		argc += cli.n_command;
+		argv[argc] = NULL;
+		cli.has_command = false;
+		cli.command = NULL;
+		cli.n_command = 0;
+	}
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min_args)
 		return usage_error("too few arguments for '%s'", cmd->name);

@@ -15,7 +15,7 @@ static const char *const key_names[_KEY_MAX] = {
 	[KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",	    [KEY_PATH] = "path",
 	[KEY_VENDOR] = "vendor",   [KEY_DEVICE] = "device", [KEY_SUBSYSTEM] = "subsystem",
 	[KEY_CLASS] = "class",	   [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
-	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",
+	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",   [KEY_OWNER] = "owner",
 };
 
 const char *config_match_to_string(enum config_match m)
@@ -124,6 +124,21 @@ static bool valid_name(const char *s, size_t max)
 	return true;
 }
 
+/* USER[:GROUP]: the names the host resolves later (cmd-apply), checked for shape here. */
+static bool valid_owner(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 65 || s[0] == ':' || s[0] == '-' ||
+	    (colon && (!colon[1] || colon[1] == '-')) || (colon && strchr(colon + 1, ':')))
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!(isalnum((unsigned char)*c) || strchr("._-:", *c)))
+			return false;
+	return true;
+}
+
 static bool valid_slot(const char *s)
 {
 	if (!*s || strlen(s) > 255 || streq(s, ".") || streq(s, ".."))
@@ -216,6 +231,14 @@ static const char *set_value(struct config_entry *e, enum config_key k, const ch
 		else
 			return "match is one, optional or all";
 		return NULL;
+	case KEY_OWNER:
+		if (!valid_owner(v))
+			return "owner is USER or USER:GROUP, names or numbers (letters, digits, "
+			       "'.', "
+			       "'_' and '-')";
+		free(e->owner);
+		e->owner = xstrdup(v);
+		return NULL;
 	case _KEY_MAX:
 		break;
 	}
@@ -232,6 +255,7 @@ void config_entry_done(struct config_entry *e)
 	free(e->path);
 	free(e->serial);
 	free(e->driver);
+	free(e->owner);
 	memset(e, 0, sizeof(*e));
 }
 

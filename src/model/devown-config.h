@@ -39,6 +39,7 @@ enum config_key {
 	KEY_DRIVER,
 	KEY_GROUP,
 	KEY_MATCH,
+	KEY_OWNER,
 	_KEY_MAX,
 };
 
@@ -61,6 +62,7 @@ struct config_entry {
 	char *driver; /* "vfio", a driver or module name, or "none" */
 	bool group;
 	enum config_match match;
+	char *owner; /* "USER[:GROUP]" for the VFIO nodes (as --owner), or NULL */
 };
 
 struct config {

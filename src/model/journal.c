@@ -9,6 +9,8 @@ static void entry_done(struct journal_entry *e)
 	free(e->driver_override);
 	free(e->since);
 	free(e->reason);
+	free(e->run_command);
+	free(e->cdev);
 }
 
 void journal_done(struct journal *j)
@@ -89,4 +91,22 @@ bool journal_interrupted(const struct journal *j, bool busy)
 	/* A live transaction always holds the lock; a marker without a lock holder is left
 	 * over from a devown that died. */
 	return j->txn_pid != 0 && !busy;
+}
+
+void journal_mark_run(struct journal_entry *e, int pid, unsigned long long start,
+		      const char *command)
+{
+	free(e->run_command);
+	e->run_pid = pid;
+	e->run_start = start;
+	e->run_command = pid && command ? xstrdup(command) : NULL;
+}
+
+const struct journal_entry *journal_live_run(const struct journal *j, const char *addr)
+{
+	for (size_t i = 0; i < j->n_entries; i++)
+		if (streq(j->entries[i].addr, addr))
+			return j->entries[i].run_pid && j->entries[i].run_alive ? &j->entries[i]
+										: NULL;
+	return NULL;
 }

@@ -12,6 +12,11 @@
  * progress, so that a devown killed mid-way is noticed by the next run. Written atomically
  * (temporary file, fsync, rename). /run is a tmpfs: after a reboot there is nothing to restore. */
 
+struct node_owner {
+	bool saved;
+	unsigned uid, gid, mode; /* mode: the permission bits (07777) */
+};
+
 struct journal_entry {
 	char addr[PCI_ADDR_MAX];
 	unsigned vendor_id, device_id;
@@ -20,6 +25,17 @@ struct journal_entry {
 	int group;	       /* -1 without one */
 	char *since;	       /* ISO 8601 UTC */
 	char *reason;	       /* the command that first changed it, e.g. "bind vfio-pci" */
+	/* Set by `devown run` on the entries it made, for as long as it runs: its pid, its start
+	 * time (field 22 of /proc/PID/stat, so that a reused pid is not taken for it) and the
+	 * command it runs. run_pid is 0 on other entries. */
+	int run_pid;
+	unsigned long long run_start;
+	char *run_command;
+	bool run_alive; /* not saved: the change layer sets it after loading (journal_check_runs) */
+	/* --owner: the owner and mode the group's /dev/vfio/N and the device's VFIO cdev had
+	 * before devown first changed them (saved false: not changed). */
+	struct node_owner group_node, cdev_node;
+	char *cdev; /* "vfio3" for /dev/vfio/devices/vfio3, when cdev_node is saved */
 };
 
 struct journal {
@@ -45,3 +61,10 @@ void journal_end(struct journal *j);
 /* Whether the journal marks a transaction that nobody is running any more: its pid is not the
  * lock holder. Needs the lock state: pass whether some live devown holds the lock. */
 bool journal_interrupted(const struct journal *j, bool lock_busy);
+
+/* Marks an entry as made by the `devown run` with this pid and start time. */
+void journal_mark_run(struct journal_entry *e, int pid, unsigned long long start,
+		      const char *command);
+/* Whether a device is bound by a `devown run` that is still alive (another devown must not
+ * take it from under the command it runs): its entry, or NULL. Needs run_alive set. */
+const struct journal_entry *journal_live_run(const struct journal *j, const char *addr);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdint.h>
 
 #include "kernel-text.h"
 #include "util.h"
@@ -74,4 +75,77 @@ void mountinfo_line_done(struct mountinfo_line *m)
 	free(m->point);
 	free(m->fstype);
 	free(m->source);
+}
+
+int proc_stat_starttime(const char *text, unsigned long long *ret)
+{
+	const char *p = text ? strrchr(text, ')') : NULL;
+	unsigned long long v;
+	char *end;
+
+	if (!p || !strchr(text, '('))
+		return -EINVAL;
+	p++;
+	/* After the command: field 3 (state) ... field 22 (starttime), 20 fields in all. */
+	for (int field = 3; field < 22; field++) {
+		if (*p != ' ')
+			return -EINVAL;
+		p += strspn(p, " ");
+		p += strcspn(p, " \n");
+	}
+	if (*p != ' ')
+		return -EINVAL;
+	p += strspn(p, " ");
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || (*end && *end != ' ' && *end != '\n'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int limit_value(const char *s, const char **ret_end, unsigned long long *ret)
+{
+	char *end;
+
+	s += strspn(s, " ");
+	if (startswith(s, "unlimited")) {
+		*ret = UINT64_MAX;
+		*ret_end = s + strlen("unlimited");
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	*ret_end = end;
+	return 0;
+}
+
+int proc_limits_memlock(const char *text, unsigned long long *ret_soft,
+			unsigned long long *ret_hard)
+{
+	static const char key[] = "Max locked memory";
+	const char *line = text;
+
+	while (line && *line) {
+		if (startswith(line, key) && line[strlen(key)] == ' ') {
+			unsigned long long soft, hard;
+			const char *p = line + strlen(key);
+			if (limit_value(p, &p, &soft) < 0 || *p != ' ' ||
+			    limit_value(p, &p, &hard) < 0 || (*p != ' ' && *p != '\n' && *p))
+				return -EINVAL;
+			*ret_soft = soft;
+			*ret_hard = hard;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
 }

@@ -24,3 +24,19 @@ struct mountinfo_line {
  * not parse. Free with mountinfo_line_done(). */
 bool mountinfo_parse_line(const char *line, struct mountinfo_line *ret);
 void mountinfo_line_done(struct mountinfo_line *m);
+
+/* The start time (field 22, clock ticks since boot) of /proc/PID/stat. The command name in
+ * parentheses may hold spaces and ')': the fields are counted from its last ')'. Returns 0,
+ * or -EINVAL for text that is not a stat line. */
+int proc_stat_starttime(const char *text, unsigned long long *ret);
+
+/* The "Max locked memory" line of /proc/PID/limits: the soft and hard limits in bytes,
+ * UINT64_MAX for "unlimited". Returns 0, or -ENOENT when the line is absent and -EINVAL when
+ * it does not parse. */
+int proc_limits_memlock(const char *text, unsigned long long *ret_soft,
+			unsigned long long *ret_hard);
+
+/* The default RLIMIT_MEMLOCK of Linux since 5.16 (8 MiB), and of older kernels (64 KiB):
+ * either means nobody raised it for the user, which no VM with VFIO can live with. */
+#define MEMLOCK_DEFAULT	    (8ULL << 20)
+#define MEMLOCK_OLD_DEFAULT (64ULL << 10)

@@ -114,6 +114,16 @@ struct group {
 	 * "not-checked": no VFIO driver bound, so nobody can hold it. */
 	const char *holders_state;
 	char *holders_note;
+	/* /dev/vfio/N, when it exists (node_known): its owner (names, or numbers as text) and
+	 * permission bits; and that owner's locked-memory limit when devown can know it from a
+	 * running process of the owner (node_memlock_pid > 0; UINT64_MAX: unlimited). Root's
+	 * limit is not looked up. */
+	bool node_known;
+	char *node_path; /* "/dev/vfio/14", as the host names it */
+	unsigned node_uid, node_gid, node_mode;
+	char *node_user, *node_group;
+	unsigned long long node_memlock;
+	int node_memlock_pid;
 };
 
 struct kernel_info {

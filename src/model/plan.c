@@ -25,8 +25,9 @@ const char *item_action_to_string(enum item_action a)
 
 const char *step_kind_to_string(enum step_kind k)
 {
-	static const char *const names[] = { "load-module", "set-override", "unbind", "bind",
-					     "wait-vfio",   "check-viable", "probe" };
+	static const char *const names[] = { "load-module", "set-override", "unbind",
+					     "bind",	    "wait-vfio",    "check-viable",
+					     "probe",	    "set-owner",    "restore-owner" };
 	return names[k];
 }
 
@@ -524,8 +525,85 @@ static bool overrides_equal(const char *a, const char *b)
 	return streq_ptr(a, b);
 }
 
+/* Rule run: a device a live `devown run` bound stays with the command it runs until that run
+ * restores it. Restoring everything leaves such devices out instead of refusing the rest.
+ * Returns whether the item was dealt with (nothing more is planned for it). */
+static bool check_live_run(const struct change_request *rq, struct plan *p, struct item *it)
+{
+	const struct journal_entry *e =
+		rq->journal ? journal_live_run(rq->journal, it->dev->addr) : NULL;
+
+	if (!e || e->run_pid == rq->run_pid)
+		return false;
+	it->action = ACT_SKIP;
+	if (rq->kind == CHANGE_RESTORE && rq->n_targets == 0) {
+		it->note = xasprintf("in use by devown run (pid %d, '%s'); it restores the device "
+				     "when its command ends",
+				     e->run_pid, e->run_command);
+		return true;
+	}
+	it->note = xasprintf("in use by devown run (pid %d)", e->run_pid);
+	refuse(p, it->dev, "run",
+	       xasprintf("refusing to %s %s: devown run (pid %d) holds it for '%s' and restores "
+			 "it when that command ends; stop the command instead",
+			 change_kind_to_string(rq->kind), it->dev->addr, e->run_pid,
+			 e->run_command));
+	return true;
+}
+
+bool item_ends_on_vfio(const struct item *it)
+{
+	if (it->action == ACT_BIND)
+		return driver_is_vfio(it->to.driver);
+	if (it->action == ACT_NONE)
+		return driver_is_vfio(it->dev->driver);
+	return false;
+}
+
+static bool has_group_step(const struct plan *p, enum step_kind kind, int group)
+{
+	for (size_t k = 0; k < p->n_steps; k++)
+		if (p->steps[k].kind == kind && p->steps[k].group == group)
+			return true;
+	return false;
+}
+
+/* --owner: one step per group that ends on VFIO, after it is usable. */
+static void plan_owner_steps(const struct change_request *rq, struct plan *p)
+{
+	for (size_t i = 0; i < p->n_items; i++) {
+		struct item *it = &p->items[i];
+		const struct driver_choice *ch = rq->choices ? &rq->choices[i] : NULL;
+		bool own = ch && ch->owner;
+		struct step *st;
+		if ((!own && !rq->owner) || !item_ends_on_vfio(it) || it->dev->group < 0 ||
+		    has_group_step(p, STEP_SET_OWNER, it->dev->group))
+			continue;
+		add_step(p, STEP_SET_OWNER, NULL, own ? ch->owner : rq->owner, it->dev->group);
+		st = &p->steps[p->n_steps - 1];
+		st->uid = own ? ch->owner_uid : rq->owner_uid;
+		st->gid = own ? ch->owner_gid : rq->owner_gid;
+		st->mode = (own ? ch->owner_has_group : rq->owner_has_group) ? 0660 : 0600;
+	}
+}
+
+/* Restore: nodes devown gave to a user go back first, while they still exist. */
+static void plan_restore_owner_steps(const struct change_request *rq, struct plan *p)
+{
+	for (size_t i = 0; rq->journal && i < p->n_items; i++) {
+		struct item *it = &p->items[i];
+		const struct journal_entry *e = journal_find(rq->journal, it->dev->addr);
+		if (it->action == ACT_SKIP || !e || (!e->group_node.saved && !e->cdev_node.saved) ||
+		    it->dev->group < 0 || has_group_step(p, STEP_RESTORE_OWNER, it->dev->group))
+			continue;
+		add_step(p, STEP_RESTORE_OWNER, NULL, NULL, it->dev->group);
+	}
+}
+
 static void plan_steps(struct host *h, const struct change_request *rq, struct plan *p)
 {
+	if (rq->kind == CHANGE_RESTORE)
+		plan_restore_owner_steps(rq, p);
 	/* Modules first: nothing is written to a device before every driver is there. */
 	for (size_t i = 0; i < p->n_items; i++) {
 		struct item *it = &p->items[i];
@@ -601,6 +679,8 @@ static void plan_steps(struct host *h, const struct change_request *rq, struct p
 		add_step(p, STEP_WAIT_VFIO, NULL, NULL, it->dev->group);
 		add_step(p, STEP_CHECK_VIABLE, NULL, NULL, it->dev->group);
 	}
+	if (rq->kind == CHANGE_BIND)
+		plan_owner_steps(rq, p);
 	(void)h;
 }
 
@@ -618,6 +698,8 @@ void plan_build(struct host *h, const struct change_request *rq, struct device *
 		it->explicit_target = explicit_target[i];
 		it->from.driver = dupn(devs[i]->driver);
 		it->from.driver_override = dupn(devs[i]->driver_override);
+		if (check_live_run(rq, &p, it))
+			continue;
 		switch (rq->kind) {
 		case CHANGE_BIND:
 			/* A choice without a driver ("none") parks the device, as unbind does. */
@@ -652,6 +734,9 @@ void plan_build(struct host *h, const struct change_request *rq, struct device *
 
 bool plan_changes(const struct plan *p)
 {
+	for (size_t k = 0; k < p->n_steps; k++)
+		if (p->steps[k].kind == STEP_SET_OWNER || p->steps[k].kind == STEP_RESTORE_OWNER)
+			return true;
 	for (size_t i = 0; i < p->n_items; i++)
 		if (p->items[i].action == ACT_BIND || p->items[i].action == ACT_UNBIND ||
 		    p->items[i].action == ACT_RESTORE)

@@ -30,6 +30,10 @@ struct driver_choice {
 	char *module;  /* module to load first, or NULL when the driver is registered */
 	bool supports; /* the driver claims the device (or binds by override: VFIO, pci-stub), or
 			* nothing is known against it */
+	/* apply: the entry's owner= (resolved), which wins over the request's owner */
+	const char *owner;
+	unsigned owner_uid, owner_gid;
+	bool owner_has_group;
 };
 void driver_choice_done(struct driver_choice *c);
 
@@ -55,20 +59,26 @@ enum step_kind {
 	STEP_WAIT_VFIO,
 	STEP_CHECK_VIABLE,
 	STEP_PROBE, /* restore of a device that had no driver: let the kernel pick, as at boot */
+	/* --owner: the group's /dev/vfio/N and its devices' VFIO cdevs go to the owner (arg is
+	 * "USER[:GROUP]" as given); restore gives them back the owner and mode the journal
+	 * recorded, before anything is unbound (the nodes go away with the group). */
+	STEP_SET_OWNER,
+	STEP_RESTORE_OWNER,
 };
 const char *step_kind_to_string(enum step_kind k);
 
 struct step {
 	enum step_kind kind;
-	struct item *item; /* the device step, NULL for module loads and group checks */
-	char *arg;	   /* module, override value (NULL clears), or driver */
-	int group;	   /* STEP_WAIT_VFIO, STEP_CHECK_VIABLE */
+	struct item *item;	 /* the device step, NULL for module loads and group checks */
+	char *arg;		 /* module, override value (NULL clears), or driver */
+	int group;		 /* STEP_WAIT_VFIO, STEP_CHECK_VIABLE, STEP_*_OWNER */
+	unsigned uid, gid, mode; /* STEP_SET_OWNER */
 };
 
 struct refusal {
 	struct device *dev; /* may be NULL for a refusal of the whole command */
 	const char *rule;   /* stable identifier: partial-group, bridge, held-group, held-unbind,
-			     * in-use, sriov, no-iommu, unsupported, identity */
+			     * in-use, sriov, no-iommu, unsupported, identity, run */
 	char *message;	    /* one line, without "devown: " */
 };
 
@@ -97,6 +107,13 @@ struct change_request {
 					* (optional): the module providing the original driver
 					* when it is not registered */
 	struct journal *journal;
+	/* --owner (bind, run, apply): give the VFIO nodes of every group left on VFIO to this
+	 * user and group (mode 0600, or 0660 with a group). */
+	const char *owner; /* "USER[:GROUP]" as given, NULL without --owner */
+	unsigned owner_uid, owner_gid;
+	bool owner_has_group;
+	int run_pid; /* the `devown run` restoring what it changed: its own entries are not
+		      * refused by rule run */
 };
 
 /* The devices a request acts on, in address order, with whether each was named explicitly:
@@ -111,6 +128,9 @@ int plan_select(struct host *h, const struct change_request *rq, struct device *
 void plan_build(struct host *h, const struct change_request *rq, struct device **devs,
 		const bool *explicit_target, size_t n, struct plan *ret);
 void plan_done(struct plan *p);
+
+/* Whether a device ends the plan on a VFIO driver (bound to one now, or left on one). */
+bool item_ends_on_vfio(const struct item *it);
 
 /* True when the plan changes anything. */
 bool plan_changes(const struct plan *p);

@@ -39,6 +39,8 @@ void config_entry_format(const struct config_entry *e, FILE *f)
 		fprintf(f, "group=yes\n");
 	if (e->match != MATCH_ONE)
 		fprintf(f, "match=%s\n", config_match_to_string(e->match));
+	if (e->owner)
+		fprintf(f, "owner=%s\n", e->owner);
 }
 
 static json_object *hex_or_null(bool present, unsigned v)

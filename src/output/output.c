@@ -2,6 +2,7 @@
 #include "config-text.h"
 #include "holder-name.h"
 #include "json.h"
+#include "kernel-text.h"
 #include "output.h"
 #include "policy.h"
 #include "util.h"
@@ -122,6 +123,64 @@ static json_object *holder_to_json(const struct holder *x)
 	return hj;
 }
 
+static char *size_text(unsigned long long bytes)
+{
+	if (bytes == UINT64_MAX)
+		return xstrdup("unlimited");
+	if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0)
+		return xasprintf("%llu GiB", bytes >> 30);
+	if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0)
+		return xasprintf("%llu MiB", bytes >> 20);
+	if (bytes >= 1024 && bytes % 1024 == 0)
+		return xasprintf("%llu KiB", bytes >> 10);
+	return xasprintf("%llu bytes", bytes);
+}
+
+bool memlock_is_default(unsigned long long bytes)
+{
+	return bytes == MEMLOCK_DEFAULT || bytes == MEMLOCK_OLD_DEFAULT;
+}
+
+char *memlock_text(const char *user, unsigned long long bytes)
+{
+	_cleanup_free_ char *size = size_text(bytes);
+
+	if (memlock_is_default(bytes))
+		return xasprintf("%s's locked-memory limit is %s, the default; a VM needs its "
+				 "whole memory locked: raise memlock in /etc/security/limits.d or "
+				 "LimitMEMLOCK= of its service",
+				 user, size);
+	return xasprintf("%s's locked-memory limit is %s (VFIO pins a VM's whole memory "
+			 "against it)",
+			 user, size);
+}
+
+static json_object *node_to_json(const struct group *g)
+{
+	json_object *o;
+	char buf[32];
+
+	if (!g->node_known)
+		return NULL;
+	o = json_object_new_object();
+	json_put(o, "path", json_object_new_string(g->node_path));
+	json_put(o, "uid", json_object_new_int64(g->node_uid));
+	json_put(o, "user", json_str_or_null(g->node_user));
+	json_put(o, "gid", json_object_new_int64(g->node_gid));
+	json_put(o, "group", json_str_or_null(g->node_group));
+	snprintf(buf, sizeof(buf), "%04o", g->node_mode);
+	json_put(o, "mode", json_object_new_string(buf));
+	if (g->node_memlock_pid <= 0)
+		json_put(o, "memlock", NULL);
+	else if (g->node_memlock == UINT64_MAX)
+		json_put(o, "memlock", json_object_new_string("unlimited"));
+	else
+		json_put(o, "memlock", json_object_new_int64((int64_t)g->node_memlock));
+	json_put(o, "memlock_pid",
+		 g->node_memlock_pid > 0 ? json_object_new_int(g->node_memlock_pid) : NULL);
+	return o;
+}
+
 json_object *group_to_json(const struct group *g)
 {
 	json_object *o = json_object_new_object();
@@ -141,6 +200,7 @@ json_object *group_to_json(const struct group *g)
 	json_put(o, "holders", holders);
 	json_put(o, "holders_state", json_object_new_string(g->holders_state));
 	json_put(o, "holders_note", json_str_or_null(g->holders_note));
+	json_put(o, "node", node_to_json(g));
 	for (size_t i = 0; i < g->n_devices; i++)
 		json_object_array_add(devices, device_to_json(g->devices[i]));
 	json_put(o, "devices", devices);
@@ -172,6 +232,13 @@ static json_object *journal_entry_to_json(const struct journal_entry *e)
 	json_put(o, "driver_override", json_str_or_null(e->driver_override));
 	json_put(o, "since", json_object_new_string(e->since));
 	json_put(o, "reason", json_object_new_string(e->reason));
+	if (e->run_pid && e->run_alive) {
+		json_object *r = json_object_new_object();
+		json_put(r, "pid", json_object_new_int(e->run_pid));
+		json_put(r, "command", json_object_new_string(e->run_command));
+		json_put(o, "run", r);
+	} else
+		json_put(o, "run", NULL);
 	return o;
 }
 
@@ -449,6 +516,16 @@ static void print_group(const struct group *g, const struct widths *w,
 			ansi_reset(o));
 	else if (g->vfio_bound)
 		fprintf(f, "  not held by user space\n");
+	if (g->node_known)
+		fprintf(f, "  %s owned by %s:%s, mode %04o\n", g->node_path, g->node_user,
+			g->node_group, g->node_mode);
+	if (g->node_known && o->verbose && g->node_memlock_pid > 0) {
+		_cleanup_free_ char *t = memlock_text(g->node_user, g->node_memlock);
+		fprintf(f, "  %s%s (pid %d)%s\n",
+			memlock_is_default(g->node_memlock) ? ansi_yellow(o) : "", t,
+			g->node_memlock_pid,
+			memlock_is_default(g->node_memlock) ? ansi_reset(o) : "");
+	}
 	for (size_t i = 0; i < g->n_devices; i++)
 		print_device(g->devices[i], g, w, o, f);
 }
@@ -460,12 +537,20 @@ static void status_view_print_text(const struct status_view *v, const struct out
 	const char *y = ansi_yellow(o), *z = ansi_reset(o);
 	const struct journal *j = v->journal;
 
-	for (size_t i = 0; j && i < j->n_entries; i++)
-		fprintf(f,
-			"%sdevown changed %s (it was on %s; 'devown restore %s' gives it back)%s\n",
-			y, j->entries[i].addr,
-			j->entries[i].driver ? j->entries[i].driver : "no driver",
-			j->entries[i].addr, z);
+	for (size_t i = 0; j && i < j->n_entries; i++) {
+		const struct journal_entry *e = &j->entries[i];
+		if (e->run_pid && e->run_alive)
+			fprintf(f,
+				"%sdevown run (pid %d, '%s') holds %s (it was on %s; the run gives "
+				"it back when that command ends)%s\n",
+				y, e->run_pid, e->run_command, e->addr,
+				e->driver ? e->driver : "no driver", z);
+		else
+			fprintf(f,
+				"%sdevown changed %s (it was on %s; 'devown restore %s' gives it "
+				"back)%s\n",
+				y, e->addr, e->driver ? e->driver : "no driver", e->addr, z);
+	}
 	if (j && v->interrupted)
 		fprintf(f,
 			"%sa devown (pid %d, '%s') was interrupted mid-way: run 'devown "

@@ -53,3 +53,10 @@ const char *ansi_green(const struct output_options *o);
 const char *ansi_yellow(const struct output_options *o);
 const char *ansi_bold(const struct output_options *o);
 const char *ansi_reset(const struct output_options *o);
+
+/* What a user's locked-memory limit means for VFIO, one line: "alice's locked-memory limit is
+ * 8 MiB; a VM needs its whole memory: raise memlock in /etc/security/limits.d or
+ * LimitMEMLOCK=" for a default limit, else just the limit. Caller frees. */
+char *memlock_text(const char *user, unsigned long long bytes);
+/* Whether such a limit is one nobody raised (the kernel's default, old or new). */
+bool memlock_is_default(unsigned long long bytes);

@@ -40,6 +40,18 @@ void report_plan_text(const struct plan *p, FILE *f)
 				"  %s: let the kernel probe a driver (it had none before devown)\n",
 				who);
 			break;
+		case STEP_SET_OWNER:
+			fprintf(f,
+				"  group %d: give /dev/vfio/%d and its devices' VFIO nodes to %s\n",
+				s->group, s->group, s->arg);
+			break;
+		case STEP_RESTORE_OWNER:
+			fprintf(f,
+				"  group %d: give /dev/vfio/%d and its devices' VFIO nodes back "
+				"their "
+				"previous owner and mode\n",
+				s->group, s->group);
+			break;
 		}
 	}
 }
@@ -140,6 +152,8 @@ json_object *report_json(const struct plan *p, const char *command, const char *
 			;
 		else
 			json_object_object_add(st, "group", json_object_new_int(s->group));
+		if (s->kind == STEP_SET_OWNER)
+			json_object_object_add(st, "owner", json_str_or_null(s->arg));
 		json_object_array_add(steps, st);
 	}
 	json_object_object_add(root, "plan", steps);
@@ -190,6 +204,12 @@ void report_print_done(const struct plan *p)
 		if (p->steps[i].kind == STEP_CHECK_VIABLE)
 			printf("Group %d is ready for VFIO: /dev/vfio/%d\n", p->steps[i].group,
 			       p->steps[i].group);
+		else if (p->steps[i].kind == STEP_SET_OWNER)
+			printf("Group %d: /dev/vfio/%d belongs to %s\n", p->steps[i].group,
+			       p->steps[i].group, p->steps[i].arg);
+		else if (p->steps[i].kind == STEP_RESTORE_OWNER)
+			printf("Group %d: /dev/vfio/%d has its previous owner and mode again\n",
+			       p->steps[i].group, p->steps[i].group);
 }
 
 void report_print_nothing_to_restore(void)
@@ -200,4 +220,9 @@ void report_print_nothing_to_restore(void)
 void report_print_nothing_to_do(const char *why)
 {
 	printf("Nothing to do: %s.\n", why);
+}
+
+void report_print_would_run(const char *command)
+{
+	printf("Would run: %s\n", command);
 }

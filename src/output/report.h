@@ -35,3 +35,6 @@ void report_print_nothing_to_do(const char *why);
 json_object *report_json(const struct plan *p, const char *command, const char *driver_arg,
 			 bool dry_run, const char *result, const char *error,
 			 const struct txn_outcome *o);
+
+/* devown run --dry-run: the command it would run once the devices are bound. */
+void report_print_would_run(const char *command);

@@ -8,6 +8,7 @@
 #include "modules.h"
 #include "names.h"
 #include "policy.h"
+#include "nodes.h"
 #include "scan.h"
 #include "procfs.h"
 #include "sysfs.h"
@@ -322,6 +323,24 @@ static void prepare_lookups(void *arg)
 		  (double)(now_us() - t2) / 1000);
 }
 
+/* Who owns /dev/vfio/N (--owner hands it to a user), and what that user may lock. */
+static void read_group_node(struct group *g)
+{
+	struct node_stat ns;
+
+	if (!g->vfio_bound || vfio_group_node_stat(g->number, &ns) < 0)
+		return;
+	g->node_known = true;
+	g->node_path = vfio_group_node_name(g->number);
+	g->node_uid = ns.uid;
+	g->node_gid = ns.gid;
+	g->node_mode = ns.mode;
+	g->node_user = user_name(ns.uid);
+	g->node_group = group_name(ns.gid);
+	if (ns.uid != 0 && proc_uid_memlock(ns.uid, &g->node_memlock, &g->node_memlock_pid) < 0)
+		g->node_memlock_pid = 0;
+}
+
 int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 {
 	_cleanup_strv_free_ char **addrs = NULL;
@@ -370,8 +389,10 @@ int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 		g->devices = xrealloc(g->devices, (g->n_devices + 1) * sizeof(struct device *));
 		g->devices[g->n_devices++] = d;
 	}
-	for (size_t i = 0; i < h->n_groups; i++)
+	for (size_t i = 0; i < h->n_groups; i++) {
 		group_evaluate(&h->groups[i], h->kernel.dma_ownership_checks);
+		read_group_node(&h->groups[i]);
+	}
 
 	if (o->in_use) {
 		inuse_scan(h);
@@ -404,6 +425,9 @@ void host_done(struct host *h)
 			holder_done(&g->holders[k]);
 		free(g->holders);
 		free(g->holders_note);
+		free(g->node_user);
+		free(g->node_path);
+		free(g->node_group);
 	}
 	free(h->groups);
 	for (size_t k = 0; k < h->n_unattributed; k++)

@@ -311,6 +311,25 @@ def case_playbooks(a, exe, tmp):
     check(re.search(r"fatal: \[localhost\]: FAILED! => .*refusing to bind %s" % GPU, out)
           and "partial-group" in out, "its output has devown's message and the rule")
 
+    # owner: passed on as --owner; devown plans the set-owner step, and an unknown user is
+    # devown's usage error (exit 2).
+    tasks = [
+        {"name": "bind nic owner", "devown.devown.device": dev(target=[NIC], driver="vfio",
+                                                                owner="root")},
+        {"name": "bind nic unknown owner", "ignore_errors": True,
+         "devown.devown.device": dev(target=[NIC], driver="vfio",
+                                     owner="no-such-user-devown")},
+    ]
+    rc, out, r = a.play("owner", tasks, fresh, exe, check=True)
+    x = r.get("bind nic owner") or {}
+    eq((rc, x.get("changed"), x.get("result")), (0, True, "would-change"), "check mode: owner")
+    check("--owner" in (x.get("cmd") or []) and "root" in (x.get("cmd") or []),
+          "owner runs devown --owner: %s" % x.get("cmd"))
+    x = r.get("bind nic unknown owner") or {}
+    eq((x.get("failed"), x.get("rc")), (True, 2), "an unknown owner fails the task")
+    check("no-such-user-devown" in (x.get("msg") or ""), "naming the user: %r" % x.get("msg"))
+    eq(snapshot(fresh), before, "check mode with owner wrote nothing to the tree")
+
     if os.geteuid() != 0:
         print("note: real runs take devown's lock and need root; skipped as another user")
         return

@@ -174,6 +174,35 @@ static void test_values(void)
 	config_done(&c);
 }
 
+/* owner= is USER or USER:GROUP, names or numbers; the host resolves them later. */
+static void test_owner_key(void)
+{
+	static const char *const good[] = { "alice", "1000", "alice:kvm", "1000:36", "a.b_c-d" };
+	static const char *const bad[] = { "",	 ":kvm",   "alice:", "a:b:c",
+					   "-x", "al ice", "a/b",    "alice:-g" };
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		struct config c = { 0 };
+		_cleanup_free_ char *err = NULL,
+				    *text = xasprintf(
+					    "[device x]\naddress=03:00.0\ndriver=vfio\nowner=%s\n",
+					    good[i]);
+		CHECK(parse(&c, text, &err) == 0);
+		CHECK(c.n_entries == 1 && streq_ptr(c.entries[0].owner, good[i]));
+		config_done(&c);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		struct config c = { 0 };
+		_cleanup_free_ char *err = NULL,
+				    *text = xasprintf(
+					    "[device x]\naddress=03:00.0\ndriver=vfio\nowner=%s\n",
+					    bad[i]);
+		CHECK(parse(&c, text, &err) == -EINVAL);
+		CHECK_CONTAINS(err, "t.conf:4: ");
+		config_done(&c);
+	}
+}
+
 /* What export writes reads back as the same entry. */
 static void test_format_roundtrip(void)
 {
@@ -185,9 +214,11 @@ static void test_format_roundtrip(void)
 	CHECK(parse(&a,
 		    "[device x]\naddress=03:00.0\nslot=4\npath=0000:00:1c.0/00.0\nvendor=8086\n"
 		    "device=10d3\nsubsystem=8086:a01f\nclass=02\nserial=00-1b-21-ff-ff-6b-8e-5c\n"
-		    "driver=vfio-pci\ngroup=yes\nmatch=all\n"
+		    "driver=vfio-pci\ngroup=yes\nmatch=all\nowner=alice:kvm\n"
 		    "[device y]\nvendor=10de\ndriver=none\n",
 		    &err) == 0);
+	CHECK_STREQ(a.entries[0].owner, "alice:kvm");
+	CHECK(a.entries[1].owner == NULL);
 	f = open_memstream(&buf, &len);
 	for (size_t i = 0; i < a.n_entries; i++)
 		config_entry_format(&a.entries[i], f);
@@ -205,6 +236,7 @@ static void test_format_roundtrip(void)
 		CHECK(x->class_value == y->class_value && x->class_digits == y->class_digits);
 		CHECK_STREQ(x->driver, y->driver);
 		CHECK(x->group == y->group && x->match == y->match);
+		CHECK(streq_ptr(x->owner, y->owner));
 		for (int k = 0; k < _KEY_MAX; k++)
 			CHECK(!x->key_line[k] == !y->key_line[k]);
 	}
@@ -545,6 +577,7 @@ static void test_resolve(void)
 
 int main(void)
 {
+	test_owner_key();
 	test_errors();
 	test_values();
 	test_format_roundtrip();

@@ -9,7 +9,7 @@
                                         every definition, command, result, rule and in_use kind
     test-schema.py DEVOWN unknown-key   the schema rejects a key it does not know at every
                                         object of real documents, a missing key, a wrong type,
-                                        and the placeholders run and sriov reject everything
+                                        and the placeholder sriov rejects everything
 
 Exit 77 without python3-jsonschema, unless $CI is set (then that is a failure)."""
 
@@ -110,6 +110,31 @@ def gen_trees(d, tt):
     d.run(root, "unbind", "--json", "--dry-run", "0000:01:00.0", rc=0)
     d.run(root, "unbind", "--json", "--dry-run", "0000:06:00.0", rc=3)         # held-unbind
     d.run(root, "unbind", "--json", "--dry-run", "--group", "4", rc=0)
+    # run and --owner: a dry run, a refusal, the owner step of a device already on VFIO.
+    d.run(root, "run", "--json", "--dry-run", "0000:01:00.0", "vfio", "--", "true", rc=0)
+    d.run(root, "run", "--json", "--dry-run", "0000:00:02.0", "vfio", "--", "true", rc=3)
+    d.run(root, "bind", "--json", "--dry-run", "--owner", "0:0", "0000:06:00.0", "vfio", rc=0)
+    if IS_ROOT:
+        # Already on vfio-pci: nothing to bind or restore, COMMAND runs all the same.
+        doc = d.run(root, "run", "--json", "0000:06:00.0", "vfio", "--", "sh", "-c", "exit 3",
+                    rc=3)
+        d.c.equal(((doc or {}).get("run") or {}).get("exit_status"), 3, "run: exit_status")
+    # A live devown run (its pid and start time in the tree's /proc) holds 0000:06:00.0, and
+    # devown gave its group node to a user.
+    write(os.path.join(root, "proc/4444/stat"),
+          "4444 (devown) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0\n")
+    live = {"address": "0000:06:00.0", "vendor_id": "0x10de", "device_id": "0x1b80",
+            "driver": "nouveau", "driver_override": None, "group": 12,
+            "since": "2026-11-25T10:00:00Z", "reason": "bind",
+            "group_node": {"uid": 0, "gid": 0, "mode": 0o600},
+            "run": {"pid": 4444, "start": 777, "command": "qemu-system-x86_64"}}
+    journal(root, [live])
+    d.run(root, "status", "--json", rc=0)
+    d.run(root, "restore", "--json", "--dry-run", "0000:06:00.0", rc=3)             # run
+    d.run(root, "restore", "--json", "--dry-run", rc=0)
+    live["run"]["start"] = 778  # the pid is another process's now: an ordinary entry
+    journal(root, [live])
+    d.run(root, "restore", "--json", "--dry-run", "0000:06:00.0", rc=3)      # held-group
     # A journal: managed devices, a killed run, restore and export of them.
     journal(root, [
         {"address": "0000:06:00.0", "vendor_id": "0x10de", "device_id": "0x1b80",
@@ -217,14 +242,14 @@ def coverage(c, docs):
             kinds.update(u["kind"] for u in dev["in_use"])
     want_results = {"unchanged", "would-change", "refused"} | ({"failed"} if IS_ROOT else set())
     for name, got, want in (
-            ("definitions", defs, {"status", "change", "export"}),
-            ("commands", commands, {"bind", "unbind", "restore", "apply"}),
+            ("definitions", defs, {"status", "change", "export", "run"}),
+            ("commands", commands, {"bind", "unbind", "restore", "apply", "run"}),
             ("results", results, want_results),
             ("rules", rules, {"partial-group", "bridge", "held-group", "held-unbind", "in-use",
-                              "sriov", "no-iommu", "unsupported", "identity"}),
+                              "sriov", "no-iommu", "unsupported", "identity", "run"}),
             ("in_use kinds", kinds, {"net", "mount", "swap", "holder", "display", "devnode"}),
             ("plan steps", steps, {"load-module", "set-override", "unbind", "bind", "wait-vfio",
-                                   "check-viable"})):
+                                   "check-viable", "set-owner", "restore-owner"})):
         c.check(want <= got, "the documents cover every %s: missing %s" % (name, sorted(want - got)))
 
 
@@ -289,9 +314,11 @@ def case_unknown_key(c, devown):
     c.check(positions >= 40, "unknown keys tried at %d kinds of position" % positions)
     print("unknown keys rejected at %d kinds of position" % positions)
 
-    # The placeholders reject a run or sriov report, even one shaped like bind's.
+    # The placeholder rejects an sriov report, even one shaped like bind's.
     change = next(doc for _, doc in d.docs if doc.get("command") == "bind")
-    for cmd in ("run", "sriov"):
+    c.check(schemalib.errors(dict(copy.deepcopy(change), command="run")) != [],
+            "a bind report is not a run report (no run, restore, exit_code)")
+    for cmd in ("sriov",):
         doc = dict(copy.deepcopy(change), command=cmd)
         c.check(schemalib.definition_for(doc) == cmd, "%s reports have their own definition" % cmd)
         c.check(schemalib.errors(doc) != [] and schemalib.errors(doc, whole=True) != [],

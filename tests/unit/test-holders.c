@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* How holders are named (cgroup paths of systemd, libvirt and container engines) and the
  * mountinfo lines the /proc pass judges descriptors by (kernel-text.h). */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -48,6 +50,52 @@ static void mountinfo(const char *line, int id, const char *point, const char *f
 
 int main(void)
 {
+	/* /proc/PID/stat: the start time is field 22, counted from the command's last ')'. */
+	{
+		unsigned long long st = 0, soft = 0, hard = 0;
+		CHECK(proc_stat_starttime("4321 (devown) S 1 4321 4321 0 -1 4194560 100 0 0 0 0 0 "
+					  "0 0 20 0 1 0 987654 1000000 100 18446744073709551615",
+					  &st) == 0 &&
+		      st == 987654);
+		CHECK(proc_stat_starttime(
+			      "7 (a) b) (c) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 42 0 "
+			      "0\n",
+			      &st) == 0 &&
+		      st == 42);
+		CHECK(proc_stat_starttime("7 (short) R 1 1", &st) == -EINVAL);
+		CHECK(proc_stat_starttime("no parenthesis 1 2 3", &st) == -EINVAL);
+		CHECK(proc_stat_starttime("", &st) == -EINVAL);
+		CHECK(proc_stat_starttime("1 (x) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0",
+					  &st) == -EINVAL);
+		/* /proc/PID/limits: "Max locked memory", soft and hard, bytes or unlimited. */
+		const char *limits = "Limit                     Soft Limit           Hard Limit    "
+				     "       Units     \n"
+				     "Max cpu time              unlimited            unlimited     "
+				     "       seconds   \n"
+				     "Max locked memory         8388608              8388608       "
+				     "       bytes     \n"
+				     "Max address space         unlimited            unlimited     "
+				     "       bytes     \n";
+		CHECK(proc_limits_memlock(limits, &soft, &hard) == 0 && soft == MEMLOCK_DEFAULT &&
+		      hard == 8388608);
+		CHECK(proc_limits_memlock(
+			      "Max locked memory         unlimited            unlimited "
+			      "           bytes\n",
+			      &soft, &hard) == 0 &&
+		      soft == UINT64_MAX && hard == UINT64_MAX);
+		CHECK(proc_limits_memlock("Max locked memory         65536 unlimited bytes", &soft,
+					  &hard) == 0 &&
+		      soft == 65536 && hard == UINT64_MAX);
+		CHECK(proc_limits_memlock("Max cpu time unlimited unlimited seconds\n", &soft,
+					  &hard) == -ENOENT);
+		CHECK(proc_limits_memlock(
+			      "Max locked memory         lots                 8388608\n", &soft,
+			      &hard) == -EINVAL);
+		CHECK(proc_limits_memlock("Max locked memory         123x 5\n", &soft, &hard) ==
+		      -EINVAL);
+		CHECK(proc_limits_memlock("", &soft, &hard) == -ENOENT);
+	}
+
 	/* libvirt under systemd: the machine scope, '-' escaped as \x2d; newer libvirt adds
 	 * libvirt/emulator below it. */
 	named("0::/machine.slice/machine-qemu\\x2d3\\x2dwin11.scope/libvirt/emulator\n",

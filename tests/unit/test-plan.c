@@ -91,6 +91,10 @@ struct run {
 
 static bool unprivileged; /* plan as for a normal user's dry run */
 static bool need_type1;	  /* as driver.c sets it when some choice is a VFIO driver */
+static const char *owner; /* --owner as resolved: owner_uid:owner_gid */
+static unsigned owner_uid = 1000, owner_gid = 1000;
+static bool owner_has_group;
+static int run_pid; /* the devown run restoring its own devices */
 
 static int run(struct run *r, enum change_kind kind, const char *const *targets, size_t nt,
 	       const char *driver, bool group, bool force, struct journal *j)
@@ -104,7 +108,12 @@ static int run(struct run *r, enum change_kind kind, const char *const *targets,
 				     .unprivileged = unprivileged,
 				     .need_type1 = need_type1,
 				     .driver_arg = driver,
-				     .journal = j };
+				     .journal = j,
+				     .owner = owner,
+				     .owner_uid = owner_uid,
+				     .owner_gid = owner_gid,
+				     .owner_has_group = owner_has_group,
+				     .run_pid = run_pid };
 	_cleanup_free_ char *err = NULL;
 	int e;
 
@@ -564,6 +573,130 @@ int main(void)
 		      !has_refusal(&r.p, "sriov", "--force"));
 		run_done(&r);
 		journal_done(&j2);
+	}
+
+	/* --owner: one set-owner step per group left on VFIO, after it is usable; 0600, or 0660
+	 * with a group. */
+	setup();
+	owner = "alice";
+	{
+		const char *t[] = { "02:00.0" };
+		struct journal j0 = { 0 };
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j0) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "set-override:0000:02:00.0:vfio-pci bind:0000:02:00.0:vfio-pci "
+			       "wait-vfio:2 check-viable:2 set-owner:2");
+		free(s);
+		CHECK(r.p.steps[4].uid == 1000 && r.p.steps[4].gid == 1000 &&
+		      r.p.steps[4].mode == 0600 && streq(r.p.steps[4].arg, "alice"));
+		run_done(&r);
+		owner_has_group = true;
+		CHECK(run(&r, CHANGE_BIND, t, 1, "vfio-pci", false, false, &j0) == 0);
+		CHECK(r.p.steps[4].mode == 0660);
+		run_done(&r);
+		owner_has_group = false;
+		/* Already on vfio-pci: only the owner changes, and that is a change. */
+		const char *t3[] = { "03:00.0" };
+		CHECK(run(&r, CHANGE_BIND, t3, 1, "vfio-pci", false, false, &j0) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "set-owner:3");
+		free(s);
+		CHECK(r.p.items[0].action == ACT_NONE && plan_changes(&r.p));
+		run_done(&r);
+		/* A kernel driver gets no owner step (the command refuses it beforehand). */
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, false, &j0) == 0);
+		s = steps_str(&r.p);
+		CHECK(!strstr(s, "set-owner"));
+		free(s);
+		run_done(&r);
+		/* apply: an entry's owner= wins over --owner. */
+		CHECK(run(&r, CHANGE_BIND, t3, 1, "vfio-pci", false, false, &j0) == 0);
+		r.choices[0].owner = "bob:kvm";
+		r.choices[0].owner_uid = 1001;
+		r.choices[0].owner_gid = 36;
+		r.choices[0].owner_has_group = true;
+		plan_done(&r.p);
+		{
+			struct target tt;
+			struct change_request rq = { .kind = CHANGE_BIND,
+						     .targets = &tt,
+						     .n_targets = 1,
+						     .choices = r.choices,
+						     .journal = &j0,
+						     .owner = owner };
+			target_parse("03:00.0", &tt);
+			plan_build(&h, &rq, r.sel, r.expl, r.n, &r.p);
+		}
+		CHECK(r.p.n_steps == 1 && streq(r.p.steps[0].arg, "bob:kvm") &&
+		      r.p.steps[0].uid == 1001 && r.p.steps[0].gid == 36 &&
+		      r.p.steps[0].mode == 0660);
+		r.choices[0].owner = NULL;
+		run_done(&r);
+		journal_done(&j0);
+	}
+	owner = NULL;
+	/* Restore gives the nodes back first, before the group leaves VFIO; a device already
+	 * on its driver still gets its node back. */
+	{
+		const char *t[] = { "03:00.0" };
+		struct journal j4 = { 0 };
+		journal_add(&j4, "0000:03:00.0", 0x8086, 0x10d3, "e1000e", NULL, 3, "bind");
+		j4.entries[0].group_node = (struct node_owner){ true, 0, 0, 0600 };
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j4) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "restore-owner:3 unbind:0000:03:00.0:vfio-pci "
+			       "bind:0000:03:00.0:e1000e");
+		free(s);
+		run_done(&r);
+		free(j4.entries[0].driver);
+		j4.entries[0].driver = xstrdup("vfio-pci");
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j4) == 0);
+		s = steps_str(&r.p);
+		CHECK_STREQ(s, "restore-owner:3");
+		free(s);
+		CHECK(r.p.items[0].action == ACT_NONE && plan_changes(&r.p));
+		run_done(&r);
+		journal_done(&j4);
+	}
+	/* Rule run: a live devown run's device is not another devown's to take. */
+	{
+		const char *t[] = { "03:00.0" };
+		struct journal j5 = { 0 };
+		journal_add(&j5, "0000:03:00.0", 0x8086, 0x10d3, "e1000e", NULL, 3, "bind");
+		journal_mark_run(&j5.entries[0], 4444, 777, "qemu-system-x86_64 -m 4G");
+		CHECK(!journal_live_run(&j5, "0000:03:00.0")); /* not known to be alive */
+		j5.entries[0].run_alive = true;
+		CHECK(journal_live_run(&j5, "0000:03:00.0") == &j5.entries[0]);
+		CHECK(!journal_live_run(&j5, "0000:02:00.0"));
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j5) == 0);
+		CHECK(r.p.n_refusals == 1 && has_refusal(&r.p, "run",
+							 "devown run (pid 4444) holds it for "
+							 "'qemu-system-x86_64 -m 4G'"));
+		CHECK(r.p.n_steps == 0);
+		run_done(&r);
+		CHECK(run(&r, CHANGE_BIND, t, 1, "e1000e", false, true, &j5) == 0);
+		CHECK(has_refusal(&r.p, "run", "refusing to bind"));
+		run_done(&r);
+		CHECK(run(&r, CHANGE_UNBIND, t, 1, NULL, false, true, &j5) == 0);
+		CHECK(has_refusal(&r.p, "run", "refusing to unbind"));
+		run_done(&r);
+		/* restore without targets leaves it out and restores the rest */
+		CHECK(run(&r, CHANGE_RESTORE, NULL, 0, NULL, false, false, &j5) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_SKIP &&
+		      strstr(r.p.items[0].note, "pid 4444") && !plan_changes(&r.p));
+		run_done(&r);
+		/* the run itself restores it */
+		run_pid = 4444;
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j5) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_RESTORE);
+		run_done(&r);
+		run_pid = 0;
+		/* once that devown is gone, an ordinary entry */
+		j5.entries[0].run_alive = false;
+		CHECK(run(&r, CHANGE_RESTORE, t, 1, NULL, false, false, &j5) == 0);
+		CHECK(r.p.n_refusals == 0 && r.p.items[0].action == ACT_RESTORE);
+		run_done(&r);
+		journal_done(&j5);
 	}
 
 	journal_done(&j);

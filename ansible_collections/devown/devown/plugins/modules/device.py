@@ -65,10 +65,11 @@ options:
     default: false
   owner:
     description:
-      - Hand the VFIO group nodes of the bound devices to C(USER[:GROUP]) (C(--owner)), for
-        an unprivileged VM or DPDK program. Only with I(state=bound).
-      - Needs a devown that has C(--owner); with one that has not, the task fails with
-        devown's usage error.
+      - Hand the VFIO group nodes (and VFIO device nodes) of the bound devices to
+        C(USER[:GROUP]) (C(--owner)), mode 0600, or 0660 with a group, for an unprivileged VM
+        or DPDK program. I(state=restored) gives them back their previous owner and mode.
+        Only with I(state=bound); an unknown user or group fails the task (devown's usage
+        error, rc 2).
     type: str
   timeout:
     description:
