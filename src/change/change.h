@@ -15,6 +15,7 @@ struct change_options {
 	bool group, dry_run, force;
 	int timeout_ms;
 	struct output_options out;
+	const char *json_command; /* the JSON report's "command" when not the change kind (sriov) */
 };
 
 /* host_scan() for the commands that only read (status, export): says what the scan went on

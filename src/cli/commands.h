@@ -16,6 +16,7 @@ enum {
 	OPT_FORCE = 1 << 4,
 	OPT_TIMEOUT = 1 << 5,
 	OPT_DEVICE = 1 << 6,
+	OPT_DRIVER = 1 << 7,
 };
 
 struct cli {
@@ -23,6 +24,7 @@ struct cli {
 	bool group, dry_run, force;
 	int timeout_ms;
 	const char *device; /* apply --device: the PCI address udev saw appear */
+	const char *driver; /* sriov --driver: where the VFs go */
 	struct output_options out;
 };
 
@@ -45,3 +47,4 @@ int cmd_unbind(int argc, char **argv, const struct cli *cli);
 int cmd_restore(int argc, char **argv, const struct cli *cli);
 int cmd_apply(int argc, char **argv, const struct cli *cli);
 int cmd_export(int argc, char **argv, const struct cli *cli);
+int cmd_sriov(int argc, char **argv, const struct cli *cli);

@@ -33,6 +33,9 @@ static const struct command commands[] = {
 	  "bring devices to the state the configuration names" },
 	{ "export", 0, 0, cmd_export, OPT_JSON, "",
 	  "print the devices devown manages as configuration for apply" },
+	{ "sriov", 2, 2, cmd_sriov,
+	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DRIVER, "PF COUNT",
+	  "create COUNT virtual functions on PF (0 removes them), e.g. --driver vfio" },
 };
 
 struct option_doc {
@@ -43,7 +46,7 @@ struct option_doc {
 	const char *arg, *help;
 };
 
-enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE };
+enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE, ARG_DRIVER };
 
 static const struct option_doc option_docs[] = {
 	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
@@ -59,6 +62,8 @@ static const struct option_doc option_docs[] = {
 	  "bound for blocking writes, waits and the lock (default 10)" },
 	{ "device", ARG_DEVICE, required_argument, OPT_DEVICE, "ADDR",
 	  "apply: only the entries that concern this device (for udev)" },
+	{ "driver", ARG_DRIVER, required_argument, OPT_DRIVER, "DRIVER",
+	  "sriov: bind the VFs to DRIVER (vfio: the VFIO driver) before any host VF driver" },
 	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
 	{ "help", 'h', no_argument, 0, NULL, "show this help" },
 	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
@@ -160,6 +165,10 @@ int main(int argc, char **argv)
 		case ARG_DEVICE:
 			cli.given |= OPT_DEVICE;
 			cli.device = optarg;
+			break;
+		case ARG_DRIVER:
+			cli.given |= OPT_DRIVER;
+			cli.driver = optarg;
 			break;
 		case ARG_NO_COLOR:
 			no_color = true;
