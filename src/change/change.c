@@ -209,11 +209,14 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 
 	if (cli->dry_run) {
+		int after;
 		if (!cli->out.json)
 			report_print_dry_run(&plan, c->command);
+		after = c->after ? c->after(c->userdata, c) : 0;
 		code = finish(c, &plan,
 			      plan_changes(&plan) ? RESULT_WOULD_CHANGE : RESULT_UNCHANGED, NULL,
 			      NULL, EXIT_OK);
+		code = after ? after : code;
 		goto out;
 	}
 
@@ -235,9 +238,12 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 
 	if (!plan_changes(&plan)) {
+		int after;
 		if (!cli->out.json)
 			report_print_unchanged(&plan);
+		after = c->after ? c->after(c->userdata, c) : 0;
 		code = finish(c, &plan, RESULT_UNCHANGED, NULL, NULL, EXIT_OK);
+		code = after ? after : code;
 		goto out;
 	}
 
@@ -249,9 +255,12 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	for (size_t i = 0; out.journal_errors && out.journal_errors[i]; i++)
 		log_error("%s", out.journal_errors[i]);
 	if (out.exit_code == EXIT_OK) {
+		int after;
 		if (!cli->out.json)
 			report_print_done(&plan);
+		after = c->after ? c->after(c->userdata, c) : 0;
 		code = finish(c, &plan, RESULT_DONE, NULL, &out, EXIT_OK);
+		code = after ? after : code;
 	} else if (out.exit_code == EXIT_FAILED) {
 		log_error("%s; every change was undone, the host is as it was before",
 			  out.detail ? out.detail : out.error);

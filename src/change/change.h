@@ -41,6 +41,10 @@ struct change_ctx {
 	const char *json_command;
 	void (*amend_json)(void *userdata, json_object *report);
 	void *userdata;
+	/* Set by apply: runs once the devices are as planned (also in a dry run, and when nothing
+	 * needed a change), before the report, for the VF counts of SR-IOV PFs; an exit code
+	 * other than 0 becomes the command's. */
+	int (*after)(void *userdata, struct change_ctx *c);
 };
 
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,

@@ -259,7 +259,7 @@ static void record_now(struct journal *j, struct host *h, const struct sriov_pla
 	}
 }
 
-static void execute(struct change_ctx *c, struct sriov_plan *p, bool restore,
+static void execute(struct change_ctx *c, struct host *h, struct sriov_plan *p, bool restore,
 		    const char *driver_arg, struct sriov_outcome *out)
 {
 	struct journal *j = &c->journal;
@@ -275,10 +275,10 @@ static void execute(struct change_ctx *c, struct sriov_plan *p, bool restore,
 	 * rollback of a change goes back to the record (the first change wins, as for bind), the
 	 * rollback of a restore to the state it started from. */
 	if (restore)
-		record_now(j, &c->host, p, &target, false, c->command);
+		record_now(j, h, p, &target, false, c->command);
 	else {
 		if (!journal_sriov_find(j, pf))
-			record_now(j, &c->host, p, j, true, c->command);
+			record_now(j, h, p, j, true, c->command);
 		journal_sriov_copy(&target, j);
 		for (size_t i = target.n_sriov; i-- > 0;)
 			if (!streq(target.sriov[i].addr, pf))
@@ -614,7 +614,7 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
 		goto out;
 	}
 
-	execute(&c, &sp, false, driver_arg, &out);
+	execute(&c, &c.host, &sp, false, driver_arg, &out);
 	for (size_t i = 0; out.journal_errors && out.journal_errors[i]; i++)
 		log_error("%s", out.journal_errors[i]);
 	if (out.exit_code == EXIT_OK) {
@@ -732,7 +732,7 @@ int sriov_restore(struct change_ctx *c, struct change_request *rq, json_object *
 				strv_free(errs);
 			}
 		} else {
-			execute(c, &sp, true, NULL, &out);
+			execute(c, &c->host, &sp, true, NULL, &out);
 			for (size_t k = 0; out.journal_errors && out.journal_errors[k]; k++)
 				log_error("%s", out.journal_errors[k]);
 			if (out.exit_code == EXIT_OK) {
@@ -768,5 +768,125 @@ int sriov_restore(struct change_ctx *c, struct change_request *rq, json_object *
 		json_object_put(*ret_json);
 		*ret_json = NULL;
 	}
+	return code;
+}
+
+/* ---- apply ---- */
+
+/* The VF driver's name for a PF's VFs (see sriov_main). */
+static int resolve_vf_driver(struct host *h, struct device *pfd, const char *arg, char **ret)
+{
+	struct device *probe = pfd->sriov_vfs ? host_find_device(h, pfd->sriov_vfs[0]) : NULL;
+	struct driver_choice ch = { 0 };
+	int r = bind_resolve_driver(h, arg, probe ? probe : pfd, &ch);
+
+	if (r >= 0 && !ch.driver)
+		r = -EINVAL;
+	*ret = r >= 0 ? xstrdup(ch.driver) : NULL;
+	driver_choice_done(&ch);
+	return r;
+}
+
+static int apply_one(struct change_ctx *c, struct host *h, const struct sriov_want *w,
+		     json_object *array, bool *changed)
+{
+	_cleanup_free_ char *err = NULL, *vf_driver = NULL;
+	struct sriov_request rq = { 0 };
+	struct sriov_plan sp = { 0 };
+	struct sriov_outcome out = { 0 };
+	struct device *pfd;
+	int code = 0;
+
+	if (sriov_check(h, w->pf, w->count, &err) < 0) {
+		pfd = host_find_device(h, w->pf);
+		if (c->cli->dry_run && pfd && !pfd->driver && pfd->sriov_totalvfs >= 0) {
+			printf("%s: entry '%s' would create %d VFs once the PF is on its driver\n",
+			       w->pf, w->entry, w->count);
+			return 0;
+		}
+		log_error("entry '%s': %s", w->entry, err);
+		return EXIT_FAILED;
+	}
+	pfd = host_find_device(h, w->pf);
+	if (w->vf_driver && resolve_vf_driver(h, pfd, w->vf_driver, &vf_driver) < 0) {
+		log_error("entry '%s': unknown vf_driver '%s': no PCI driver of that name is "
+			  "registered and no kernel module provides it",
+			  w->entry, w->vf_driver);
+		return EXIT_USAGE;
+	}
+	probe_vf_groups(h, pfd);
+	rq = (struct sriov_request){ .pf = w->pf,
+				     .count = w->count,
+				     .vf_driver = vf_driver,
+				     .force = c->cli->force,
+				     .unprivileged = c->cli->dry_run && geteuid() != 0,
+				     .journal = &c->journal };
+	sriov_plan_build(h, &rq, &sp);
+	if (sp.n_refusals) {
+		for (size_t i = 0; i < sp.n_refusals; i++)
+			log_error("%s", sp.refusals[i].message);
+		code = EXIT_REFUSED;
+	} else if (c->cli->dry_run) {
+		*changed |= sriov_plan_changes(&sp);
+		if (!c->cli->out.json) {
+			sriov_plan_text(&sp, stdout);
+			sriov_result_text(&sp, true, stdout);
+		}
+	} else if (!sriov_plan_changes(&sp)) {
+		if (!c->cli->out.json)
+			sriov_result_text(&sp, false, stdout);
+	} else {
+		execute(c, h, &sp, false, w->vf_driver, &out);
+		for (size_t i = 0; out.journal_errors && out.journal_errors[i]; i++)
+			log_error("%s", out.journal_errors[i]);
+		if (out.exit_code == EXIT_OK) {
+			*changed = true;
+			if (!c->cli->out.json)
+				sriov_result_text(&sp, false, stdout);
+		} else {
+			log_error("entry '%s': %s%s", w->entry, out.error,
+				  out.exit_code == EXIT_FAILED
+					  ? "; every change was undone, the PF is as it was before"
+					  : "; undoing it failed too, these differ from before:");
+			for (size_t i = 0; out.differs && out.differs[i]; i++)
+				fprintf(stderr, "  %s\n", out.differs[i]);
+			code = out.exit_code;
+		}
+	}
+	json_object_array_add(array, sriov_json(&sp, &out));
+	outcome_done(&out);
+	sriov_plan_done(&sp);
+	return code;
+}
+
+int sriov_apply(struct change_ctx *c, const struct sriov_want *w, size_t n, json_object **ret_json,
+		bool *ret_changed)
+{
+	struct scan_options so = {
+		.names = true, .modules = true, .in_use = true, .holders = true
+	};
+	_cleanup_free_ char *err = NULL;
+	struct host h;
+	int code = 0;
+
+	*ret_json = json_object_new_array();
+	*ret_changed = false;
+	if (n == 0)
+		return 0;
+	/* A fresh look: the bind before may have given a PF its driver. */
+	if (host_scan(&h, &so, &err) < 0) {
+		log_error("%s", err);
+		return EXIT_FAILED;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* The worst wins: undo failed, failed, refused, usage. */
+		static const int rank[] = { [EXIT_OK] = 0,	    [EXIT_USAGE] = 1,
+					    [EXIT_REFUSED] = 2,	    [EXIT_FAILED] = 3,
+					    [EXIT_UNDO_FAILED] = 4 };
+		int r = apply_one(c, &h, &w[i], *ret_json, ret_changed);
+		if (rank[r] > rank[code])
+			code = r;
+	}
+	host_done(&h);
 	return code;
 }

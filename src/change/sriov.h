@@ -20,3 +20,18 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
  * exit code to end with (having printed its report). */
 int sriov_restore(struct change_ctx *c, struct change_request *rq, json_object **ret_json,
 		  bool *ret_changed);
+
+/* What an apply entry with vfs= asks of one PF. */
+struct sriov_want {
+	const char *pf;	       /* address */
+	int count;	       /* vfs= */
+	const char *vf_driver; /* vf_driver=, or NULL */
+	const char *entry;     /* the entry's name, for messages */
+};
+
+/* apply, once the devices are bound (change_ctx.after): brings each PF to its VF count on a
+ * fresh scan, through the same planner and execution as `devown sriov`; in a dry run it says
+ * what it would do. *ret_json gets an array of the PFs' "sriov" objects (caller puts it),
+ * *ret_changed whether any PF changed. Returns 0 or the worst exit code. */
+int sriov_apply(struct change_ctx *c, const struct sriov_want *w, size_t n, json_object **ret_json,
+		bool *ret_changed);

@@ -39,6 +39,8 @@ enum config_key {
 	KEY_DRIVER,
 	KEY_GROUP,
 	KEY_MATCH,
+	KEY_VFS,       /* an SR-IOV PF's VF count */
+	KEY_VF_DRIVER, /* where its VFs go: vfio, or a driver name */
 	_KEY_MAX,
 };
 
@@ -61,6 +63,10 @@ struct config_entry {
 	char *driver; /* "vfio", a driver or module name, or "none" */
 	bool group;
 	enum config_match match;
+	/* SR-IOV, valid when key_line[KEY_VFS] != 0: the PF's VF count and the driver its VFs go
+	 * to (NULL: whatever the kernel probes). driver= still names the PF's own driver. */
+	int vfs;
+	char *vf_driver;
 };
 
 struct config {
