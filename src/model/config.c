@@ -609,6 +609,11 @@ void config_mismatches_free(struct config_mismatch *m, size_t n)
 
 char *config_mismatch_describe(const struct config_mismatch *m)
 {
+	/* A VF count (status only): the device is the one described, apply brings it there. */
+	if (startswith(m->expected, "vfs="))
+		return xasprintf("%s:%u: entry '%s' expects %s, but %s has %s; 'devown apply' "
+				 "changes it",
+				 m->file, m->line, m->entry, m->expected, m->address, m->found);
 	return xasprintf("%s:%u: entry '%s' expects %s, but %s is %s; it is left alone", m->file,
 			 m->line, m->entry, m->expected, m->address, m->found);
 }
