@@ -587,16 +587,7 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
 	}
 	if (cli.dry_run) {
 		if (!cli.out.json) {
-			printf("Plan for '%s' (dry run, nothing is changed):\n", command);
-			sriov_plan_text(&sp, stdout);
-			if (rebind.n_items)
-				report_plan_text(&rebind, stdout);
-			sriov_result_text(&sp, true, stdout);
-			for (size_t i = 0; sp.notes && sp.notes[i]; i++)
-				printf("Note: %s\n", sp.notes[i]);
-			printf(sriov_plan_changes(&sp) ? "It would go ahead.\n"
-						       : "Nothing to do: the VFs are already as "
-							 "asked.\n");
+			sriov_print_dry_run(&sp, &rebind, command);
 		}
 		out.vf_plan = rebind;
 		memset(&rebind, 0, sizeof(rebind));
@@ -606,10 +597,8 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
 		goto out;
 	}
 	if (!sriov_plan_changes(&sp)) {
-		if (!cli.out.json) {
-			sriov_result_text(&sp, false, stdout);
-			printf("Nothing to do.\n");
-		}
+		if (!cli.out.json)
+			sriov_print_unchanged(&sp);
 		code = finish(&c, &sp, driver_arg, RESULT_UNCHANGED, NULL, &out, EXIT_OK);
 		goto out;
 	}
@@ -800,8 +789,8 @@ static int apply_one(struct change_ctx *c, struct host *h, const struct sriov_wa
 	if (sriov_check(h, w->pf, w->count, &err) < 0) {
 		pfd = host_find_device(h, w->pf);
 		if (c->cli->dry_run && pfd && !pfd->driver && pfd->sriov_totalvfs >= 0) {
-			printf("%s: entry '%s' would create %d VFs once the PF is on its driver\n",
-			       w->pf, w->entry, w->count);
+			if (!c->cli->out.json)
+				sriov_print_pending(w->pf, w->entry, w->count);
 			return 0;
 		}
 		log_error("entry '%s': %s", w->entry, err);

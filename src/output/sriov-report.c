@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "json.h"
+#include "report.h"
 #include "sriov-report.h"
 #include "util.h"
 
@@ -86,4 +87,30 @@ void sriov_result_text(const struct sriov_plan *p, bool dry_run, FILE *f)
 	if (p->vf_driver && p->to > 0)
 		fprintf(f, " on %s", p->vf_driver);
 	fprintf(f, " (autoprobe %s)\n", p->final_autoprobe ? "on" : "off");
+}
+
+void sriov_print_dry_run(const struct sriov_plan *p, const struct plan *rebind,
+			 const char *command)
+{
+	printf("Plan for '%s' (dry run, nothing is changed):\n", command);
+	sriov_plan_text(p, stdout);
+	if (rebind && rebind->n_items)
+		report_plan_text(rebind, stdout);
+	sriov_result_text(p, true, stdout);
+	for (size_t i = 0; p->notes && p->notes[i]; i++)
+		printf("Note: %s\n", p->notes[i]);
+	printf(sriov_plan_changes(p) ? "It would go ahead.\n"
+				     : "Nothing to do: the VFs are already as asked.\n");
+}
+
+void sriov_print_unchanged(const struct sriov_plan *p)
+{
+	sriov_result_text(p, false, stdout);
+	printf("Nothing to do.\n");
+}
+
+void sriov_print_pending(const char *pf, const char *entry, int count)
+{
+	printf("%s: entry '%s' would create %d VF%s once the PF is on its driver\n", pf, entry,
+	       count, count == 1 ? "" : "s");
 }

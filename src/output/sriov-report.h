@@ -19,3 +19,13 @@ void sriov_plan_text(const struct sriov_plan *p, FILE *f);
 /* One line of what came of it: "0000:04:00.0: 2 VFs -> 4 VFs on vfio-pci", with "would go
  * from" in a dry run, or the plan's note when nothing changes. */
 void sriov_result_text(const struct sriov_plan *p, bool dry_run, FILE *f);
+
+struct plan;
+/* The text of a dry run of `devown sriov`: the PF's writes, the bind plan of the VFs that
+ * stay (rebind, may be empty), the result line, and whether it would go ahead. */
+void sriov_print_dry_run(const struct sriov_plan *p, const struct plan *rebind,
+			 const char *command);
+/* The text of a run with nothing to do. */
+void sriov_print_unchanged(const struct sriov_plan *p);
+/* apply --dry-run, a PF that is not on its driver yet: its VFs come once the bind gives it one. */
+void sriov_print_pending(const char *pf, const char *entry, int count);
