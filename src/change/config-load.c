@@ -52,8 +52,7 @@ int config_load(char *const *files, size_t n, struct config *ret, char **ret_err
 /* A PF whose VF count is not its entry's vfs=: what apply would change (status shows it with
  * the other mismatches; apply itself just brings the count there). */
 static void add_vf_mismatches(const struct config *c, struct host *h,
-			      const struct device_ident *ids, struct config_mismatch **v,
-			      size_t *n)
+			      const struct device_ident *ids, struct config_mismatch **v, size_t *n)
 {
 	struct config_result res = { 0 };
 	_cleanup_free_ char *err = NULL;

@@ -19,9 +19,9 @@ struct sriov_outcome {
 	bool rolled_back;
 	char **differs;
 	char **journal_errors;
-	char **vfs_after;	 /* the VFs there after a successful run */
-	struct plan vf_plan;	 /* the bind of the VFs, for the report */
-	struct host vf_host;	 /* the scan vf_plan points into */
+	char **vfs_after;    /* the VFs there after a successful run */
+	struct plan vf_plan; /* the bind of the VFs, for the report */
+	struct host vf_host; /* the scan vf_plan points into */
 	bool have_vf_host;
 };
 
@@ -144,7 +144,8 @@ static void reach(const struct journal_sriov *want, int timeout_ms, char ***diff
 	}
 	for (size_t i = 0; i < want->n_vfs; i++) {
 		const struct journal_vf *v = &want->vfs[i];
-		struct dev_state st = { .driver = v->driver, .driver_override = v->driver_override };
+		struct dev_state st = { .driver = v->driver,
+					.driver_override = v->driver_override };
 		char *why = NULL;
 		if (vf_as_recorded(v))
 			continue;
@@ -203,7 +204,8 @@ static int bind_vfs(struct change_ctx *c, const char *pf, const char *driver_arg
 		if (g)
 			holders_probe_group(g);
 		if (bind_resolve_driver(&out->vf_host, driver_arg, devs[i], &choices[i]) < 0) {
-			out->error = xasprintf("no driver '%s' for VF %s", driver_arg, devs[i]->addr);
+			out->error =
+				xasprintf("no driver '%s' for VF %s", driver_arg, devs[i]->addr);
 			r = -ENOENT;
 			goto out;
 		}
@@ -218,8 +220,7 @@ static int bind_vfs(struct change_ctx *c, const char *pf, const char *driver_arg
 	}
 	if (!plan_changes(&out->vf_plan))
 		goto out;
-	txn_execute(&out->vf_host, &c->journal, &out->vf_plan, c->command, c->cli->timeout_ms,
-		    &t);
+	txn_execute(&out->vf_host, &c->journal, &out->vf_plan, c->command, c->cli->timeout_ms, &t);
 	for (size_t i = 0; t.journal_errors && t.journal_errors[i]; i++)
 		strv_push(&out->journal_errors, xstrdup(t.journal_errors[i]));
 	if (t.exit_code != EXIT_OK) {
@@ -242,13 +243,14 @@ out:
 static void record_now(struct journal *j, struct host *h, const struct sriov_plan *p,
 		       struct journal *into, bool take_entries, const char *command)
 {
-	struct journal_sriov *rec = journal_sriov_add(into, p->pf->addr, p->pf->vendor_id,
-						      p->pf->device_id, p->from, p->autoprobe,
-						      command);
+	struct journal_sriov *rec =
+		journal_sriov_add(into, p->pf->addr, p->pf->vendor_id, p->pf->device_id, p->from,
+				  p->autoprobe, command);
 
 	for (size_t i = 0; p->pf->sriov_vfs && p->pf->sriov_vfs[i]; i++) {
 		struct device *vf = host_find_device(h, p->pf->sriov_vfs[i]);
-		struct journal_entry *e = take_entries ? journal_find(j, p->pf->sriov_vfs[i]) : NULL;
+		struct journal_entry *e =
+			take_entries ? journal_find(j, p->pf->sriov_vfs[i]) : NULL;
 		if (!vf)
 			continue;
 		if (e) {
@@ -314,8 +316,9 @@ static void execute(struct change_ctx *c, struct host *h, struct sriov_plan *p, 
 		case SRIOV_STEP_WAIT_VFS:
 			r = wait_vfs(pf, st->value, timeout, NULL);
 			if (r < 0)
-				out->error = xasprintf("the %d VFs of %s did not appear within %d s",
-						       st->value, pf, (timeout + 999) / 1000);
+				out->error =
+					xasprintf("the %d VFs of %s did not appear within %d s",
+						  st->value, pf, (timeout + 999) / 1000);
 			continue;
 		case SRIOV_STEP_BIND_VFS:
 			(void)bind_vfs(c, pf, driver_arg, out);
@@ -333,9 +336,9 @@ static void execute(struct change_ctx *c, struct host *h, struct sriov_plan *p, 
 				if (vf_as_recorded(v))
 					continue;
 				if (txn_move_device(v->addr, &ds, &why) < 0)
-					out->error = xasprintf("could not give VF %s back to %s: %s",
-							       v->addr, nodrv(v->driver),
-							       why ? why : "kernel error");
+					out->error = xasprintf(
+						"could not give VF %s back to %s: %s", v->addr,
+						nodrv(v->driver), why ? why : "kernel error");
 				free(why);
 			}
 			continue;
@@ -347,9 +350,10 @@ static void execute(struct change_ctx *c, struct host *h, struct sriov_plan *p, 
 	if (!out->error) {
 		r = sysfs_sriov_read(pf, &n, &a);
 		if (r < 0 || n != p->to || a != p->final_autoprobe)
-			out->error = xasprintf("%s ended with %d VFs and sriov_drivers_autoprobe %d, "
-					       "not %d and %d",
-					       pf, n, a, p->to, p->final_autoprobe);
+			out->error =
+				xasprintf("%s ended with %d VFs and sriov_drivers_autoprobe %d, "
+					  "not %d and %d",
+					  pf, n, a, p->to, p->final_autoprobe);
 	}
 
 	if (!out->error) {
@@ -360,8 +364,8 @@ static void execute(struct change_ctx *c, struct host *h, struct sriov_plan *p, 
 			   p->vf_driver && p->to > 0 ? p->vf_driver : "");
 		rec = journal_sriov_find(j, pf);
 		/* Back as it was: the record has done its job. */
-		if (rec && (restore || (p->to == rec->numvfs && p->final_autoprobe == rec->autoprobe)))
-		{
+		if (rec &&
+		    (restore || (p->to == rec->numvfs && p->final_autoprobe == rec->autoprobe))) {
 			bool same = true;
 			for (size_t i = 0; i < rec->n_vfs; i++)
 				same &= vf_as_recorded(&rec->vfs[i]);
@@ -438,9 +442,9 @@ static int finish(struct change_ctx *c, const struct sriov_plan *sp, const char 
 	}
 	j = report_json(p, c->json_command ? c->json_command : change_kind_to_string(c->kind),
 			driver_arg, c->cli->dry_run, result, error, &to);
-	json_object_object_add(
-		j, "changed",
-		json_object_new_boolean(streq(result, RESULT_DONE) && sp && sriov_plan_changes(sp)));
+	json_object_object_add(j, "changed",
+			       json_object_new_boolean(streq(result, RESULT_DONE) && sp &&
+						       sriov_plan_changes(sp)));
 	if (c->kind == CHANGE_RESTORE) {
 		/* restore reports every PF it gave back its VFs, in an array. */
 		json_object *a = json_object_new_array();
@@ -548,8 +552,8 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
 	if (driver_arg) {
 		/* The name the VFs will get: the first VF's, or the PF's (for vfio, the VFIO driver
 		 * matching it); each new VF is resolved again once it is there. */
-		struct device *probe = pfd->sriov_vfs ? host_find_device(&c.host, pfd->sriov_vfs[0])
-						      : NULL;
+		struct device *probe =
+			pfd->sriov_vfs ? host_find_device(&c.host, pfd->sriov_vfs[0]) : NULL;
 		struct driver_choice ch = { 0 };
 		if (bind_resolve_driver(&c.host, driver_arg, probe ? probe : pfd, &ch) < 0 ||
 		    !ch.driver) {
@@ -619,8 +623,9 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
 		log_error("%s; undoing it failed too, these differ from before:", out.error);
 		for (size_t i = 0; out.differs && out.differs[i]; i++)
 			fprintf(stderr, "  %s\n", out.differs[i]);
-		fprintf(stderr, "devown: the journal keeps the original state: try 'devown restore "
-				"%s' once the cause is fixed\n",
+		fprintf(stderr,
+			"devown: the journal keeps the original state: try 'devown restore "
+			"%s' once the cause is fixed\n",
 			pf);
 		code = finish(&c, &sp, driver_arg, RESULT_UNDO_FAILED, out.error, &out,
 			      EXIT_UNDO_FAILED);
@@ -666,8 +671,8 @@ int sriov_restore(struct change_ctx *c, struct change_request *rq, json_object *
 	/* A VF of a PF on record, without an entry of its own: its state is the PF's record. */
 	for (size_t i = 0; i < rq->n_targets; i++) {
 		const struct target *t = &rq->targets[i];
-		struct device *d = t->kind == TARGET_DEVICE ? host_find_device(&c->host, t->addr)
-							    : NULL;
+		struct device *d =
+			t->kind == TARGET_DEVICE ? host_find_device(&c->host, t->addr) : NULL;
 		if (d && d->physfn && journal_sriov_find(&c->journal, d->physfn) &&
 		    !journal_find(&c->journal, d->addr)) {
 			log_error("%s is a VF of %s, whose VFs devown changed: restore its PF "
@@ -691,7 +696,8 @@ int sriov_restore(struct change_ctx *c, struct change_request *rq, json_object *
 		if (!all)
 			drop_target(rq, pfs[i]);
 		if (!pfd || pfd->sriov_totalvfs < 0) {
-			log_notice("%s is no longer an SR-IOV PF here; forgetting its record", pfs[i]);
+			log_notice("%s is no longer an SR-IOV PF here; forgetting its record",
+				   pfs[i]);
 			if (!c->cli->dry_run) {
 				char **errs = NULL;
 				journal_sriov_remove(&c->journal, pfs[i]);
@@ -869,8 +875,10 @@ int sriov_apply(struct change_ctx *c, const struct sriov_want *w, size_t n, json
 	}
 	for (size_t i = 0; i < n; i++) {
 		/* The worst wins: undo failed, failed, refused, usage. */
-		static const int rank[] = { [EXIT_OK] = 0,	    [EXIT_USAGE] = 1,
-					    [EXIT_REFUSED] = 2,	    [EXIT_FAILED] = 3,
+		static const int rank[] = { [EXIT_OK] = 0,
+					    [EXIT_USAGE] = 1,
+					    [EXIT_REFUSED] = 2,
+					    [EXIT_FAILED] = 3,
 					    [EXIT_UNDO_FAILED] = 4 };
 		int r = apply_one(c, &h, &w[i], *ret_json, ret_changed);
 		if (rank[r] > rank[code])

@@ -510,8 +510,8 @@ int txn_move_device(const char *addr, const struct dev_state *want, char **ret_d
 	wait_driver(addr, want->driver, &l);
 	if (!streq_ptr(l.driver, want->driver) ||
 	    !streq_ptr(l.driver_override, want->driver_override)) {
-		*ret_differs = xasprintf("%s: driver %s (was %s), driver_override %s (was %s)", addr,
-					 nodrv(l.driver), nodrv(want->driver),
+		*ret_differs = xasprintf("%s: driver %s (was %s), driver_override %s (was %s)",
+					 addr, nodrv(l.driver), nodrv(want->driver),
 					 noovr(l.driver_override), noovr(want->driver_override));
 		r = r < 0 ? r : -EIO;
 	}

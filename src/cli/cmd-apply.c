@@ -47,9 +47,9 @@ static void amend_json(void *userdata, json_object *report)
 			   json_object_get_boolean(dr);
 		if (json_object_object_get_ex(report, "result", &res) &&
 		    streq(json_object_get_string(res), RESULT_UNCHANGED))
-			json_object_object_add(report, "result",
-					       json_object_new_string(dry ? RESULT_WOULD_CHANGE
-									  : RESULT_DONE));
+			json_object_object_add(
+				report, "result",
+				json_object_new_string(dry ? RESULT_WOULD_CHANGE : RESULT_DONE));
 		if (!dry)
 			json_object_object_add(report, "changed", json_object_new_boolean(true));
 	}

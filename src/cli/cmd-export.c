@@ -106,10 +106,11 @@ int cmd_export(int argc, char **argv, const struct cli *cli)
 		if (!e && rec) {
 			if (!d->ids_known || d->vendor_id != rec->vendor_id ||
 			    d->device_id != rec->device_id) {
-				log_warning("%s is now %04x:%04x, not the %04x:%04x devown changed; "
-					    "not exported",
-					    d->addr, d->vendor_id, d->device_id, rec->vendor_id,
-					    rec->device_id);
+				log_warning(
+					"%s is now %04x:%04x, not the %04x:%04x devown changed; "
+					"not exported",
+					d->addr, d->vendor_id, d->device_id, rec->vendor_id,
+					rec->device_id);
 				continue;
 			}
 			/* Its own driver stays: driver= names it, vfs= the count. */

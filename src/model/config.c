@@ -11,11 +11,11 @@
 #define NAME_MAX_LEN 64
 
 static const char *const key_names[_KEY_MAX] = {
-	[KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",	    [KEY_PATH] = "path",
-	[KEY_VENDOR] = "vendor",   [KEY_DEVICE] = "device", [KEY_SUBSYSTEM] = "subsystem",
-	[KEY_CLASS] = "class",	   [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
-	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",
-	[KEY_VFS] = "vfs",	   [KEY_VF_DRIVER] = "vf_driver",
+	[KEY_ADDRESS] = "address",     [KEY_SLOT] = "slot",	[KEY_PATH] = "path",
+	[KEY_VENDOR] = "vendor",       [KEY_DEVICE] = "device", [KEY_SUBSYSTEM] = "subsystem",
+	[KEY_CLASS] = "class",	       [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
+	[KEY_GROUP] = "group",	       [KEY_MATCH] = "match",	[KEY_VFS] = "vfs",
+	[KEY_VF_DRIVER] = "vf_driver",
 };
 
 const char *config_match_to_string(enum config_match m)

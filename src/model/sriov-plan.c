@@ -4,8 +4,8 @@
 
 const char *sriov_step_kind_to_string(enum sriov_step_kind k)
 {
-	static const char *const names[] = { "set-autoprobe", "set-numvfs", "wait-vfs",
-					     "bind-vfs", "restore-vfs" };
+	static const char *const names[] = { "set-autoprobe", "set-numvfs", "wait-vfs", "bind-vfs",
+					     "restore-vfs" };
 	return names[k];
 }
 

@@ -52,13 +52,13 @@ struct sriov_request {
 
 struct sriov_plan {
 	struct device *pf;
-	int from, to;		   /* sriov_numvfs now and afterwards */
-	int autoprobe;		   /* sriov_drivers_autoprobe now (1 when unknown) */
-	int final_autoprobe;	   /* and afterwards */
-	char *vf_driver;	   /* NULL: the kernel's choice */
-	struct device **removed;   /* the VFs that disappear, by address */
+	int from, to;		 /* sriov_numvfs now and afterwards */
+	int autoprobe;		 /* sriov_drivers_autoprobe now (1 when unknown) */
+	int final_autoprobe;	 /* and afterwards */
+	char *vf_driver;	 /* NULL: the kernel's choice */
+	struct device **removed; /* the VFs that disappear, by address */
 	size_t n_removed;
-	struct device **rebind;	   /* VFs that stay and are not on vf_driver */
+	struct device **rebind; /* VFs that stay and are not on vf_driver */
 	size_t n_rebind;
 	struct sriov_step *steps;
 	size_t n_steps;

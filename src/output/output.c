@@ -346,8 +346,8 @@ static void print_vfs(const struct device *pf, const struct widths *w,
 {
 	fprintf(f, "  %*s  VFs ", w->addr, "");
 	for (size_t i = 0; pf->sriov_vfs[i]; i++) {
-		struct device *vf = w->h ? host_find_device((struct host *)w->h, pf->sriov_vfs[i])
-					 : NULL;
+		struct device *vf =
+			w->h ? host_find_device((struct host *)w->h, pf->sriov_vfs[i]) : NULL;
 		struct group *g = vf && vf->group >= 0
 					  ? host_find_group((struct host *)w->h, vf->group)
 					  : NULL;
@@ -395,7 +395,7 @@ static void print_device(const struct device *d, const struct group *g, const st
 		if (d->sriov_totalvfs > 0)
 			ADD("%sSR-IOV PF, %d of %d VFs%s", len ? ", " : "", d->sriov_numvfs,
 			    d->sriov_totalvfs,
-			    d->sriov_autoprobe == 0	? " (autoprobe off)"
+			    d->sriov_autoprobe == 0   ? " (autoprobe off)"
 			    : d->sriov_autoprobe == 1 ? " (autoprobe on)"
 						      : "");
 		if (d->boot_vga)

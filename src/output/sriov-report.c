@@ -29,7 +29,8 @@ json_object *sriov_plan_to_json(const struct sriov_plan *p, char *const *vfs_aft
 	for (size_t i = 0; i < p->n_steps; i++) {
 		json_object *s = json_object_new_object();
 		json_object_object_add(
-			s, "step", json_object_new_string(sriov_step_kind_to_string(p->steps[i].kind)));
+			s, "step",
+			json_object_new_string(sriov_step_kind_to_string(p->steps[i].kind)));
 		json_object_object_add(s, "value", json_object_new_int(p->steps[i].value));
 		json_object_array_add(steps, s);
 	}
@@ -59,11 +60,13 @@ void sriov_plan_text(const struct sriov_plan *p, FILE *f)
 		case SRIOV_STEP_BIND_VFS:
 			/* VFs that are there already: the bind plan lists their writes. */
 			if (!p->n_rebind)
-				fprintf(f, "  %s: bind each new VF to %s (with the checks of bind)\n",
+				fprintf(f,
+					"  %s: bind each new VF to %s (with the checks of bind)\n",
 					a, p->vf_driver);
 			break;
 		case SRIOV_STEP_RESTORE_VFS:
-			fprintf(f, "  %s: move its VFs back to the drivers they had before devown\n",
+			fprintf(f,
+				"  %s: move its VFs back to the drivers they had before devown\n",
 				a);
 			break;
 		}
@@ -78,8 +81,8 @@ void sriov_result_text(const struct sriov_plan *p, bool dry_run, FILE *f)
 	}
 	if (p->from == p->to && p->vf_driver) {
 		fprintf(f, "%s: %s%zu VF%s to %s\n", p->pf->addr,
-			dry_run ? "would move " : "moved ", p->n_rebind, p->n_rebind == 1 ? "" : "s",
-			p->vf_driver);
+			dry_run ? "would move " : "moved ", p->n_rebind,
+			p->n_rebind == 1 ? "" : "s", p->vf_driver);
 		return;
 	}
 	fprintf(f, "%s: %s%d VF%s -> %d VF%s", p->pf->addr, dry_run ? "would go from " : "",
@@ -89,8 +92,7 @@ void sriov_result_text(const struct sriov_plan *p, bool dry_run, FILE *f)
 	fprintf(f, " (autoprobe %s)\n", p->final_autoprobe ? "on" : "off");
 }
 
-void sriov_print_dry_run(const struct sriov_plan *p, const struct plan *rebind,
-			 const char *command)
+void sriov_print_dry_run(const struct sriov_plan *p, const struct plan *rebind, const char *command)
 {
 	printf("Plan for '%s' (dry run, nothing is changed):\n", command);
 	sriov_plan_text(p, stdout);

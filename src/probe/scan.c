@@ -377,8 +377,8 @@ int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 		group_evaluate(&h->groups[i], h->kernel.dma_ownership_checks);
 	/* A PF's VFs from their physfn links: the devices are sorted, and so are the lists. */
 	for (size_t i = 0; i < h->n_devices; i++) {
-		struct device *pf = h->devices[i].physfn ? host_find_device(h, h->devices[i].physfn)
-							 : NULL;
+		struct device *pf =
+			h->devices[i].physfn ? host_find_device(h, h->devices[i].physfn) : NULL;
 		if (pf)
 			strv_push(&pf->sriov_vfs, xstrdup(h->devices[i].addr));
 	}

@@ -90,10 +90,10 @@ static char *steps(const struct sriov_plan *p)
 	return s;
 }
 
-#define CHECK_STEPS(p, want)                          \
-	do {                                          \
-		_cleanup_free_ char *_s = steps(p);   \
-		CHECK_STREQ(_s, want);                \
+#define CHECK_STEPS(p, want)                        \
+	do {                                        \
+		_cleanup_free_ char *_s = steps(p); \
+		CHECK_STREQ(_s, want);              \
 	} while (0)
 
 static void test_usage_errors(void)
