@@ -450,8 +450,8 @@ static int finish(struct change_ctx *c, const struct sriov_plan *sp, const char 
 		json_object *a = json_object_new_array();
 		json_object_array_add(a, sriov_json(sp, o));
 		json_object_object_add(j, "sriov", a);
-	} else
-		json_object_object_add(j, "sriov", sp ? sriov_json(sp, o) : NULL);
+	} else if (sp)
+		json_object_object_add(j, "sriov", sriov_json(sp, o));
 	json_print(j);
 	json_object_put(j);
 	return code;
