@@ -23,6 +23,7 @@ struct sriov_outcome {
 	struct plan vf_plan; /* the bind of the VFs, for the report */
 	struct host vf_host; /* the scan vf_plan points into */
 	bool have_vf_host;
+	bool unsupported; /* the PF's driver cannot create VFs (sriov_numvfs: ENOENT) */
 };
 
 static void outcome_done(struct sriov_outcome *o)
@@ -312,6 +313,16 @@ static void execute(struct change_ctx *c, struct host *h, struct sriov_plan *p, 
 		case SRIOV_STEP_NUMVFS:
 			r = sysfs_sriov_set_numvfs(pf, st->value);
 			what = xasprintf("set sriov_numvfs of %s to %d", pf, st->value);
+			/* The kernel's answer when the PF's driver has no sriov_configure: the
+			 * request cannot be met, like a count above sriov_totalvfs. */
+			if (r == -ENOENT && st->value > 0) {
+				out->error =
+					xasprintf("%s: its driver %s does not support creating "
+						  "VFs (sriov_configure)",
+						  pf, nodrv(p->pf->driver));
+				out->unsupported = true;
+				continue;
+			}
 			break;
 		case SRIOV_STEP_WAIT_VFS:
 			r = wait_vfs(pf, st->value, timeout, NULL);
@@ -618,7 +629,8 @@ int sriov_main(const char *pf_arg, const char *count_arg, const char *driver_arg
 		code = finish(&c, &sp, driver_arg, RESULT_DONE, NULL, &out, EXIT_OK);
 	} else if (out.exit_code == EXIT_FAILED) {
 		log_error("%s; every change was undone, the host is as it was before", out.error);
-		code = finish(&c, &sp, driver_arg, RESULT_FAILED, out.error, &out, EXIT_FAILED);
+		code = finish(&c, &sp, driver_arg, RESULT_FAILED, out.error, &out,
+			      out.unsupported ? EXIT_USAGE : EXIT_FAILED);
 	} else {
 		log_error("%s; undoing it failed too, these differ from before:", out.error);
 		for (size_t i = 0; out.differs && out.differs[i]; i++)
