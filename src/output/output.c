@@ -498,6 +498,11 @@ static void status_view_print_text(const struct status_view *v, const struct out
 			y, j->entries[i].addr,
 			j->entries[i].driver ? j->entries[i].driver : "no driver",
 			j->entries[i].addr, z);
+	for (size_t i = 0; j && i < j->n_sriov; i++)
+		fprintf(f,
+			"%sdevown changed the VFs of %s (it had %d; 'devown restore %s' gives them "
+			"back)%s\n",
+			y, j->sriov[i].addr, j->sriov[i].numvfs, j->sriov[i].addr, z);
 	if (j && v->interrupted)
 		fprintf(f,
 			"%sa devown (pid %d, '%s') was interrupted mid-way: run 'devown "
