@@ -17,7 +17,7 @@ function __devown_command
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --timeout --device --owner
+        else if contains -- $w --timeout --device --owner --driver
             set skip 1
         else if string match -q -- '-*' $w
             continue
@@ -48,7 +48,7 @@ function __devown_nargs
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --timeout --device --owner
+        else if contains -- $w --timeout --device --owner --driver
             set skip 1
         else if string match -q -- '-*' $w
             continue
@@ -104,6 +104,23 @@ function __devown_drivers
     printf '%s\t%s\n' vfio 'the VFIO driver for each device' none 'no driver, keep unbound'
 end
 
+function __devown_pfs
+    set -l root (__devown_root)
+    for p in $root/sys/bus/pci/devices/*
+        if test -e $p/sriov_totalvfs
+            printf '%s\t%s\n' (string replace -r '.*/' '' -- $p) 'SR-IOV physical function'
+        end
+    end
+end
+
+function __devown_vf_drivers
+    set -l root (__devown_root)
+    for p in $root/sys/bus/pci/drivers/*
+        printf '%s\t%s\n' (string replace -r '.*/' '' -- $p) 'PCI driver'
+    end
+    printf '%s\t%s\n' vfio 'the VFIO driver for each VF'
+end
+
 complete -c devown -f
 
 # Commands.
@@ -114,16 +131,18 @@ complete -c devown -n __devown_no_command -a restore -d 'give devices back the d
 complete -c devown -n __devown_no_command -a apply -d 'bring devices to the state the configuration names'
 complete -c devown -n __devown_no_command -a export -d 'print the devices devown manages as configuration for apply'
 complete -c devown -n __devown_no_command -a run -d 'bind, run COMMAND, and restore when it ends, however it ends'
+complete -c devown -n __devown_no_command -a sriov -d 'create COUNT virtual functions on PF (0 removes them)'
 
 # Options: each where a command takes it; all of them before the command.
-complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply export run' -s j -l json -d 'print JSON (schema 1) instead of text'
-complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply run' -s v -l verbose -d 'show every attribute, or the plan'
+complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply export run sriov' -s j -l json -d 'print JSON (schema 1) instead of text'
+complete -c devown -n '__devown_no_command; or __devown_command_is status bind unbind restore apply run sriov' -s v -l verbose -d 'show every attribute, or the plan'
 complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind run' -s g -l group -d "act on every member of each target's IOMMU group"
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply run' -s n -l dry-run -d 'print the plan and whether it would go ahead'
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind apply run' -s f -l force -d 'take devices the host is using'
-complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply run' -l timeout -x -d 'bound for blocking writes, waits and the lock (seconds)'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply run sriov' -s n -l dry-run -d 'print the plan and whether it would go ahead'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind apply run sriov' -s f -l force -d 'take devices the host is using'
+complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind restore apply run sriov' -l timeout -x -d 'bound for blocking writes, waits and the lock (seconds)'
 complete -c devown -n '__devown_no_command; or __devown_command_is apply' -l device -x -a '(__devown_addresses)' -d 'apply only the entries that concern this device'
 complete -c devown -n '__devown_no_command; or __devown_command_is bind apply run' -l owner -x -a '(__fish_complete_users)' -d 'give the VFIO device nodes to USER (and GROUP) until restore'
+complete -c devown -n '__devown_no_command; or __devown_command_is sriov' -l driver -x -a '(__devown_vf_drivers)' -d 'sriov: bind the VFs to this driver'
 complete -c devown -l no-color -d 'never colour the text output'
 complete -c devown -s h -l help -d 'show the help'
 complete -c devown -l version -d 'show the version'
@@ -134,3 +153,4 @@ complete -c devown -n '__devown_command_is run; and __devown_command_slot' -a '(
 complete -c devown -n '__devown_command_is run; and __devown_after_dashdash; and not __devown_command_slot' -F
 complete -c devown -n __devown_bind_driver_possible -a '(__devown_drivers)'
 complete -c devown -n '__devown_command_is apply' -F
+complete -c devown -n '__devown_command_is sriov; and test (__devown_nargs) -eq 0' -a '(__devown_pfs)'

@@ -10,6 +10,7 @@
 #include "policy.h"
 #include "report.h"
 #include "scan.h"
+#include "sriov.h"
 #include "sysfs.h"
 #include "txn.h"
 #include "util.h"
@@ -131,6 +132,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	c->command = xstrdup(command);
 	c->driver_arg = driver_arg;
 	c->lock_fd = -1;
+	c->json_command = cli->json_command;
 
 	if (!cli->dry_run && geteuid() != 0)
 		return fail_early(c, "changing who owns a device needs root: run it with sudo, or "
@@ -302,11 +304,14 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 
 	if (cli->dry_run) {
+		int after;
 		if (!cli->out.json)
 			report_print_dry_run(&plan, c->command);
+		after = c->after ? c->after(c->userdata, c) : 0;
 		code = finish(c, &plan,
 			      plan_changes(&plan) ? RESULT_WOULD_CHANGE : RESULT_UNCHANGED, NULL,
 			      NULL, EXIT_OK);
+		code = after ? after : code;
 		goto out;
 	}
 
@@ -330,9 +335,12 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	}
 
 	if (!plan_changes(&plan)) {
+		int after;
 		if (!cli->out.json)
 			report_print_unchanged(&plan);
+		after = c->after ? c->after(c->userdata, c) : 0;
 		code = finish(c, &plan, RESULT_UNCHANGED, NULL, NULL, EXIT_OK);
+		code = after ? after : code;
 		goto out;
 	}
 
@@ -350,9 +358,12 @@ int change_run(struct change_ctx *c, struct change_request *rq, struct device **
 	if (out.exit_code == EXIT_OK && cli->owner)
 		say_memlock(cli->owner_uid);
 	if (out.exit_code == EXIT_OK) {
+		int after;
 		if (!cli->out.json)
 			report_print_done(&plan);
+		after = c->after ? c->after(c->userdata, c) : 0;
 		code = finish(c, &plan, RESULT_DONE, NULL, &out, EXIT_OK);
+		code = after ? after : code;
 	} else if (out.exit_code == EXIT_FAILED) {
 		log_error("%s; every change was undone, the host is as it was before",
 			  out.detail ? out.detail : out.error);
@@ -416,6 +427,26 @@ static char *describe_command(enum change_kind kind, int argc, char **argv, cons
 	return s;
 }
 
+/* What a restore that gave PFs back their VFs adds to its report. */
+struct sriov_amend {
+	json_object *pfs; /* the "sriov" objects */
+	bool changed;
+};
+
+static void amend_sriov(void *userdata, json_object *report)
+{
+	struct sriov_amend *a = userdata;
+	json_object *res;
+
+	json_object_object_add(report, "sriov", json_object_get(a->pfs));
+	if (a->changed && json_object_object_get_ex(report, "result", &res) &&
+	    (streq(json_object_get_string(res), RESULT_DONE) ||
+	     streq(json_object_get_string(res), RESULT_UNCHANGED))) {
+		json_object_object_add(report, "result", json_object_new_string(RESULT_DONE));
+		json_object_object_add(report, "changed", json_object_new_boolean(true));
+	}
+}
+
 /* Restore with nothing on record: forget entries of devices that are gone. */
 static int restore_nothing(struct change_ctx *c)
 {
@@ -433,7 +464,7 @@ static int restore_nothing(struct change_ctx *c)
 		journal_end(&c->journal);
 		save_journal(&c->journal);
 	}
-	if (!c->cli->out.json)
+	if (!c->cli->out.json && !c->amend_json)
 		report_print_nothing_to_restore();
 	return finish(c, &empty, RESULT_UNCHANGED, NULL, NULL, EXIT_OK);
 }
@@ -450,6 +481,7 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		.kind = kind, .group = cli->group, .force = cli->force, .driver_arg = driver_arg
 	};
 	struct change_ctx c;
+	struct sriov_amend sa = { 0 };
 	_cleanup_free_ char *err = NULL;
 	size_t n = 0;
 	int code;
@@ -471,6 +503,23 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 	if (code >= 0)
 		goto out;
 	rq.journal = &c.journal;
+	if (kind == CHANGE_RESTORE) {
+		/* PFs whose VF count devown changed first: their VFs are theirs to give back. */
+		code = sriov_restore(&c, &rq, &sa.pfs, &sa.changed);
+		if (code >= 0)
+			goto out;
+		if (sa.pfs) {
+			c.amend_json = amend_sriov;
+			c.userdata = &sa;
+		}
+		if (argc > 0 && rq.n_targets == 0) {
+			/* Every target was such a PF: nothing else to restore. */
+			struct plan empty = { .kind = c.kind };
+			code = finish(&c, &empty, sa.changed ? RESULT_DONE : RESULT_UNCHANGED, NULL,
+				      NULL, EXIT_OK);
+			goto out;
+		}
+	}
 	if (plan_select(&c.host, &rq, &devs, &explicit_target, &n, &err) < 0) {
 		log_error("%s", err);
 		code = EXIT_USAGE;
@@ -510,7 +559,7 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 		}
 		rq.choices = choices;
 	}
-	if (kind == CHANGE_RESTORE && n == 0 && argc == 0)
+	if (kind == CHANGE_RESTORE && n == 0 && rq.n_targets == 0)
 		code = restore_nothing(&c);
 	else
 		code = change_run(&c, &rq, devs, explicit_target, n);
@@ -520,6 +569,7 @@ out:
 			driver_choice_done(&choices[i]);
 		free(choices);
 	}
+	json_object_put(sa.pfs);
 	change_end(&c);
 	return code;
 }

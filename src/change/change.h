@@ -34,7 +34,8 @@ struct change_options {
 	const char *owner;
 	unsigned owner_uid, owner_gid;
 	bool owner_has_group;
-	struct change_run *run; /* NULL but for devown run */
+	struct change_run *run;	  /* NULL but for devown run */
+	const char *json_command; /* the JSON report's "command" when not the change kind (sriov) */
 };
 
 /* Resolves --owner's USER[:GROUP] (names or numbers) into o. Returns 0, or -ENOENT with
@@ -79,6 +80,10 @@ struct change_ctx {
 	const char *json_command;
 	void (*amend_json)(void *userdata, json_object *report);
 	void *userdata;
+	/* Set by apply: runs once the devices are as planned (also in a dry run, and when nothing
+	 * needed a change), before the report, for the VF counts of SR-IOV PFs; an exit code
+	 * other than 0 becomes the command's. */
+	int (*after)(void *userdata, struct change_ctx *c);
 };
 
 int change_begin(struct change_ctx *c, enum change_kind kind, const char *command,

@@ -49,6 +49,36 @@ int config_load(char *const *files, size_t n, struct config *ret, char **ret_err
 	return 0;
 }
 
+/* A PF whose VF count is not its entry's vfs=: what apply would change (status shows it with
+ * the other mismatches; apply itself just brings the count there). */
+static void add_vf_mismatches(const struct config *c, struct host *h,
+			      const struct device_ident *ids, struct config_mismatch **v, size_t *n)
+{
+	struct config_result res = { 0 };
+	_cleanup_free_ char *err = NULL;
+
+	if (config_resolve(c, h, ids, NULL, &res, &err) < 0)
+		return;
+	for (size_t i = 0; i < res.n_picks; i++) {
+		const struct config_pick *p = &res.picks[i];
+		const struct config_entry *e = p->entry;
+		int now = p->dev->sriov_numvfs > 0 ? p->dev->sriov_numvfs : 0;
+		struct config_mismatch *m;
+		if (!config_entry_has(e, KEY_VFS) || !p->explicit_target || now == e->vfs)
+			continue;
+		*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+		m = &(*v)[(*n)++];
+		memset(m, 0, sizeof(*m));
+		m->entry = xstrdup(e->name);
+		m->file = xstrdup(e->file);
+		m->line = e->key_line[KEY_VFS];
+		snprintf(m->address, sizeof(m->address), "%s", p->dev->addr);
+		m->expected = xasprintf("vfs=%d", e->vfs);
+		m->found = xasprintf("sriov_numvfs=%d", now);
+	}
+	config_result_done(&res);
+}
+
 int config_mismatches(struct host *h, struct config_mismatch **ret, size_t *ret_n, char **ret_error)
 {
 	struct config c;
@@ -62,6 +92,7 @@ int config_mismatches(struct host *h, struct config_mismatch **ret, size_t *ret_
 		return r;
 	ids = config_idents(&c, h);
 	config_find_mismatches(&c, h, ids, ret, ret_n);
+	add_vf_mismatches(&c, h, ids, ret, ret_n);
 	config_idents_free(ids, h->n_devices);
 	config_done(&c);
 	return 0;

@@ -211,6 +211,9 @@ static int load_transaction(struct journal *j, json_object *txn)
 	return 0;
 }
 
+static int load_sriov(struct journal *j, json_object *list);
+static void save_sriov(const struct journal *j, json_object *root);
+
 int journal_parse(struct journal *j, const char *text)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -241,6 +244,8 @@ int journal_parse(struct journal *j, const char *text)
 	}
 	if (r == 0 && json_object_object_get_ex(root, "transaction", &txn))
 		r = load_transaction(j, txn);
+	if (r == 0 && json_object_object_get_ex(root, "sriov", &txn))
+		r = load_sriov(j, txn);
 	json_object_put(root);
 	if (r < 0)
 		journal_done(j);
@@ -293,13 +298,12 @@ static void save_node(json_object *e, const char *key, const struct node_owner *
 	json_object_object_add(e, key, o);
 }
 
-
 char *journal_format(const struct journal *j)
 {
 	json_object *root, *devs;
 	char *text, *fixed;
 
-	if (j->n_entries == 0 && j->txn_pid == 0)
+	if (j->n_entries == 0 && j->txn_pid == 0 && j->n_sriov == 0)
 		return NULL;
 	root = json_object_new_object();
 	json_object_object_add(root, "schema", json_object_new_int(JOURNAL_SCHEMA));
@@ -333,6 +337,7 @@ char *journal_format(const struct journal *j)
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(root, "devices", devs);
+	save_sriov(j, root);
 	if (j->txn_pid) {
 		json_object *t = json_object_new_object(), *list = json_object_new_array();
 		json_object_object_add(t, "pid", json_object_new_int(j->txn_pid));
@@ -384,4 +389,109 @@ int journal_save(const struct journal *j, char **ret_error)
 		return r;
 	}
 	return 0;
+}
+
+/* ---- SR-IOV records: "sriov": [{"address", "vendor_id", "device_id", "numvfs", "autoprobe",
+ * "vfs": [{"address", "driver", "driver_override"}], "since", "reason"}] ---- */
+
+static int load_sriov_vf(struct journal_sriov *s, json_object *v)
+{
+	const char *addr, *drv, *ovr;
+	char norm[PCI_ADDR_MAX];
+
+	if (!json_object_is_type(v, json_type_object) ||
+	    member_str(v, "address", false, false, &addr) < 0 ||
+	    pci_addr_normalize(addr, norm) < 0 || streq(norm, s->addr) ||
+	    member_str(v, "driver", true, false, &drv) < 0 || !driver_name_ok(drv, false) ||
+	    member_str(v, "driver_override", true, false, &ovr) < 0 || !driver_name_ok(ovr, true))
+		return -EBADMSG;
+	for (size_t i = 0; i < s->n_vfs; i++)
+		if (streq(s->vfs[i].addr, norm))
+			return -EBADMSG;
+	journal_sriov_add_vf(s, norm, drv, ovr);
+	return 0;
+}
+
+static int load_sriov_record(struct journal *j, json_object *e)
+{
+	const char *addr, *v, *d, *since, *reason;
+	char norm[PCI_ADDR_MAX];
+	unsigned vendor_id, device_id;
+	json_object *ap, *vfs;
+	struct journal_sriov *s;
+	int numvfs;
+
+	if (!json_object_is_type(e, json_type_object) ||
+	    member_str(e, "address", false, false, &addr) < 0 ||
+	    pci_addr_normalize(addr, norm) < 0 || journal_sriov_find(j, norm))
+		return -EBADMSG;
+	if (member_str(e, "vendor_id", false, false, &v) < 0 || parse_id(v, &vendor_id) < 0 ||
+	    member_str(e, "device_id", false, false, &d) < 0 || parse_id(d, &device_id) < 0)
+		return -EBADMSG;
+	/* sriov_totalvfs is a 16-bit field of the capability. */
+	if (member_int(e, "numvfs", false, 65535, &numvfs) < 0)
+		return -EBADMSG;
+	if (!json_object_object_get_ex(e, "autoprobe", &ap) ||
+	    !json_object_is_type(ap, json_type_boolean))
+		return -EBADMSG;
+	if (!json_object_object_get_ex(e, "vfs", &vfs) ||
+	    !json_object_is_type(vfs, json_type_array))
+		return -EBADMSG;
+	if (member_str(e, "since", false, true, &since) < 0 ||
+	    member_str(e, "reason", false, true, &reason) < 0)
+		return -EBADMSG;
+	s = journal_sriov_add(j, norm, vendor_id, device_id, numvfs, json_object_get_boolean(ap),
+			      reason ? reason : "");
+	free(s->since);
+	s->since = xstrdup(since ? since : "");
+	for (size_t i = 0; i < json_object_array_length(vfs); i++)
+		if (load_sriov_vf(s, json_object_array_get_idx(vfs, i)) < 0)
+			return -EBADMSG;
+	return 0;
+}
+
+static int load_sriov(struct journal *j, json_object *list)
+{
+	if (!json_object_is_type(list, json_type_array))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		if (load_sriov_record(j, json_object_array_get_idx(list, i)) < 0)
+			return -EBADMSG;
+	return 0;
+}
+
+static void save_sriov(const struct journal *j, json_object *root)
+{
+	json_object *list;
+
+	/* Absent when empty: journals of devown before SR-IOV look the same. */
+	if (j->n_sriov == 0)
+		return;
+	list = json_object_new_array();
+	for (size_t i = 0; i < j->n_sriov; i++) {
+		const struct journal_sriov *s = &j->sriov[i];
+		json_object *o = json_object_new_object(), *vfs = json_object_new_array();
+		char buf[16];
+		json_object_object_add(o, "address", json_object_new_string(s->addr));
+		snprintf(buf, sizeof(buf), "0x%04x", s->vendor_id);
+		json_object_object_add(o, "vendor_id", json_object_new_string(buf));
+		snprintf(buf, sizeof(buf), "0x%04x", s->device_id);
+		json_object_object_add(o, "device_id", json_object_new_string(buf));
+		json_object_object_add(o, "numvfs", json_object_new_int(s->numvfs));
+		json_object_object_add(o, "autoprobe", json_object_new_boolean(s->autoprobe));
+		for (size_t k = 0; k < s->n_vfs; k++) {
+			json_object *v = json_object_new_object();
+			json_object_object_add(v, "address",
+					       json_object_new_string(s->vfs[k].addr));
+			json_object_object_add(v, "driver", json_str_or_null(s->vfs[k].driver));
+			json_object_object_add(v, "driver_override",
+					       json_str_or_null(s->vfs[k].driver_override));
+			json_object_array_add(vfs, v);
+		}
+		json_object_object_add(o, "vfs", vfs);
+		json_object_object_add(o, "since", json_object_new_string(s->since));
+		json_object_object_add(o, "reason", json_object_new_string(s->reason));
+		json_object_array_add(list, o);
+	}
+	json_object_object_add(root, "sriov", list);
 }

@@ -285,7 +285,10 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		if (it->action != ACT_BIND && it->action != ACT_UNBIND && it->action != ACT_RESTORE)
 			continue;
 		strv_push(&addrs, xstrdup(it->dev->addr));
-		if (p->kind != CHANGE_RESTORE)
+		/* A VF of a PF whose count devown changed is the PF record's business: restoring
+		 * the PF gives it back (or removes it, when devown created it). */
+		if (p->kind != CHANGE_RESTORE &&
+		    !(it->dev->physfn && journal_sriov_find(j, it->dev->physfn)))
 			journal_add(j, it->dev->addr, it->dev->vendor_id, it->dev->device_id,
 				    it->from.driver, it->from.driver_override, it->dev->group,
 				    command);
@@ -534,4 +537,41 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		out->exit_code = EXIT_FAILED;
 	}
 	journal_done(&before);
+}
+
+int txn_move_device(const char *addr, const struct dev_state *want, char **ret_differs)
+{
+	struct live l;
+	struct dev_state cur;
+	struct move_step seq[4];
+	size_t n;
+	int r = 0;
+
+	*ret_differs = NULL;
+	live_read(addr, &l);
+	if (!l.exists) {
+		*ret_differs = xasprintf("%s: gone (was %s, driver_override %s)", addr,
+					 nodrv(want->driver), noovr(want->driver_override));
+		live_done(&l);
+		return -ENODEV;
+	}
+	cur.driver = l.driver;
+	cur.driver_override = l.driver_override;
+	n = move_sequence(&cur, want, seq);
+	for (size_t k = 0; k < n; k++) {
+		int w = do_write(seq[k].kind, addr, seq[k].arg);
+		if (w < 0 && r == 0)
+			r = w;
+	}
+	live_done(&l);
+	wait_driver(addr, want->driver, &l);
+	if (!streq_ptr(l.driver, want->driver) ||
+	    !streq_ptr(l.driver_override, want->driver_override)) {
+		*ret_differs = xasprintf("%s: driver %s (was %s), driver_override %s (was %s)",
+					 addr, nodrv(l.driver), nodrv(want->driver),
+					 noovr(l.driver_override), noovr(want->driver_override));
+		r = r < 0 ? r : -EIO;
+	}
+	live_done(&l);
+	return r;
 }

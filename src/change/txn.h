@@ -13,3 +13,8 @@
  * order, and verifies it. The caller holds the change lock. */
 void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *command,
 		 int timeout_ms, struct txn_outcome *out);
+
+/* Moves one device to want in the kernel's safe order (move_sequence) and verifies it, as the
+ * rollback does: for the VFs of a restored SR-IOV PF. Returns 0, or -errno with *ret_differs
+ * (one line naming the device and what differs; caller frees). */
+int txn_move_device(const char *addr, const struct dev_state *want, char **ret_differs);

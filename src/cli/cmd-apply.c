@@ -6,6 +6,7 @@
 #include "ident.h"
 #include "policy.h"
 #include "report.h"
+#include "sriov.h"
 #include "util.h"
 
 /* What the JSON report of apply adds to bind's: the files read, the entry behind each device,
@@ -13,7 +14,19 @@
 struct apply_state {
 	const struct config *conf;
 	const struct config_result *res;
+	/* Entries with vfs=: their PFs' VF counts, after the bind. */
+	struct sriov_want *wants;
+	size_t n_wants;
+	json_object *sriov; /* the PFs' "sriov" objects */
+	bool sriov_changed;
 };
+
+static int after_bind(void *userdata, struct change_ctx *c)
+{
+	struct apply_state *st = userdata;
+
+	return sriov_apply(c, st->wants, st->n_wants, &st->sriov, &st->sriov_changed);
+}
 
 static void amend_json(void *userdata, json_object *report)
 {
@@ -26,6 +39,21 @@ static void amend_json(void *userdata, json_object *report)
 	for (size_t i = 0; st->res && i < st->res->n_mismatches; i++)
 		json_object_array_add(mm, config_mismatch_to_json(&st->res->mismatches[i]));
 	json_object_object_add(report, "mismatches", mm);
+	json_object_object_add(report, "sriov",
+			       st->sriov ? json_object_get(st->sriov) : json_object_new_array());
+	if (st->sriov_changed) {
+		/* The bind may have had nothing to do while a VF count changed. */
+		json_object *dr, *res;
+		bool dry = json_object_object_get_ex(report, "dry_run", &dr) &&
+			   json_object_get_boolean(dr);
+		if (json_object_object_get_ex(report, "result", &res) &&
+		    streq(json_object_get_string(res), RESULT_UNCHANGED))
+			json_object_object_add(
+				report, "result",
+				json_object_new_string(dry ? RESULT_WOULD_CHANGE : RESULT_DONE));
+		if (!dry)
+			json_object_object_add(report, "changed", json_object_new_boolean(true));
+	}
 
 	if (!st->res || !json_object_object_get_ex(report, "devices", &devices))
 		return;
@@ -204,6 +232,17 @@ int cmd_apply(int argc, char **argv, const struct cli *cli)
 	}
 	rq.choices = choices;
 	change_request_vfio(&rq, n);
+	st.wants = xcalloc(n + 1, sizeof(*st.wants));
+	for (size_t i = 0; i < n; i++) {
+		const struct config_entry *e = res.picks[i].entry;
+		if (!config_entry_has(e, KEY_VFS) || !res.picks[i].explicit_target)
+			continue;
+		st.wants[st.n_wants++] = (struct sriov_want){ .pf = devs[i]->addr,
+							      .count = e->vfs,
+							      .vf_driver = e->vf_driver,
+							      .entry = e->name };
+	}
+	c.after = after_bind;
 	code = change_run(&c, &rq, devs, explicit_target, n);
 	/* The rest went ahead, but a device that is not what its entry says needs a person. */
 	if (code == EXIT_OK && res.n_mismatches > 0)
@@ -220,5 +259,7 @@ out:
 		change_end(&c);
 	}
 	config_done(&conf);
+	free(st.wants);
+	json_object_put(st.sriov);
 	return code;
 }

@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "config-text.h"
 #include "journal-file.h"
+#include "policy.h"
 #include "scan.h"
 #include "sysfs-ident.h"
 #include "util.h"
@@ -52,6 +53,31 @@ static void export_device(const struct device *d, struct export_item *x)
 	x->dev = d;
 }
 
+/* A PF whose VF count devown changed: its count, and where its VFs are when they all share a
+ * driver (a VFIO driver as "vfio", so that a variant driver is picked again). */
+static void export_vfs(const struct host *h, const struct device *d, struct config_entry *e)
+{
+	const char *drv = NULL;
+	bool same = true;
+
+	e->vfs = d->sriov_numvfs > 0 ? d->sriov_numvfs : 0;
+	set_key(e, KEY_VFS);
+	for (size_t i = 0; d->sriov_vfs && d->sriov_vfs[i]; i++) {
+		const struct device *vf = host_find_device((struct host *)h, d->sriov_vfs[i]);
+		const char *v = vf ? vf->driver : NULL;
+		if (v && driver_is_vfio(v))
+			v = "vfio";
+		if (i == 0)
+			drv = v;
+		else if (!streq_ptr(drv, v))
+			same = false;
+	}
+	if (same && drv) {
+		e->vf_driver = xstrdup(drv);
+		set_key(e, KEY_VF_DRIVER);
+	}
+}
+
 int cmd_export(int argc, char **argv, const struct cli *cli)
 {
 	struct scan_options so = { .names = true };
@@ -72,10 +98,27 @@ int cmd_export(int argc, char **argv, const struct cli *cli)
 		code = EXIT_FAILED;
 		goto out;
 	}
-	v = xcalloc(j.n_entries + 1, sizeof(*v));
+	v = xcalloc(j.n_entries + j.n_sriov + 1, sizeof(*v));
 	for (size_t i = 0; i < h.n_devices; i++) {
 		const struct device *d = &h.devices[i];
 		struct journal_entry *e = journal_find(&j, d->addr);
+		struct journal_sriov *rec = journal_sriov_find(&j, d->addr);
+		if (!e && rec) {
+			if (!d->ids_known || d->vendor_id != rec->vendor_id ||
+			    d->device_id != rec->device_id) {
+				log_warning(
+					"%s is now %04x:%04x, not the %04x:%04x devown changed; "
+					"not exported",
+					d->addr, d->vendor_id, d->device_id, rec->vendor_id,
+					rec->device_id);
+				continue;
+			}
+			/* Its own driver stays: driver= names it, vfs= the count. */
+			export_device(d, &v[n]);
+			export_vfs(&h, d, &v[n].e);
+			v[n++].host_driver = d->driver;
+			continue;
+		}
 		if (!e)
 			continue;
 		if (!d->ids_known || d->vendor_id != e->vendor_id || d->device_id != e->device_id) {
@@ -86,6 +129,8 @@ int cmd_export(int argc, char **argv, const struct cli *cli)
 			continue;
 		}
 		export_device(d, &v[n]);
+		if (rec)
+			export_vfs(&h, d, &v[n].e);
 		v[n++].host_driver = e->driver;
 	}
 	for (size_t i = 0; i < j.n_entries; i++)

@@ -17,6 +17,7 @@ enum {
 	OPT_TIMEOUT = 1 << 5,
 	OPT_DEVICE = 1 << 6,
 	OPT_OWNER = 1 << 7,
+	OPT_DRIVER = 1 << 8,
 };
 
 struct cli {
@@ -24,6 +25,7 @@ struct cli {
 	bool group, dry_run, force;
 	int timeout_ms;
 	const char *device; /* apply --device: the PCI address udev saw appear */
+	const char *driver; /* sriov --driver: where the VFs go */
 	struct output_options out;
 	const char *owner; /* --owner USER[:GROUP] as given */
 	/* The words after the first "--" (run's COMMAND); has_command says whether there was a
@@ -53,3 +55,4 @@ int cmd_restore(int argc, char **argv, const struct cli *cli);
 int cmd_apply(int argc, char **argv, const struct cli *cli);
 int cmd_export(int argc, char **argv, const struct cli *cli);
 int cmd_run(int argc, char **argv, const struct cli *cli);
+int cmd_sriov(int argc, char **argv, const struct cli *cli);

@@ -37,6 +37,9 @@ static const struct command commands[] = {
 	  OPT_JSON | OPT_VERBOSE | OPT_GROUP | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_OWNER,
 	  "TARGET... DRIVER -- COMMAND...",
 	  "bind, run COMMAND, and restore when it ends, however it ends" },
+	{ "sriov", 2, 2, cmd_sriov,
+	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DRIVER, "PF COUNT",
+	  "create COUNT virtual functions on PF (0 removes them), e.g. --driver vfio" },
 };
 
 struct option_doc {
@@ -47,7 +50,7 @@ struct option_doc {
 	const char *arg, *help;
 };
 
-enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE, ARG_OWNER };
+enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE, ARG_OWNER, ARG_DRIVER };
 
 static const struct option_doc option_docs[] = {
 	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
@@ -65,6 +68,8 @@ static const struct option_doc option_docs[] = {
 	  "apply: only the entries that concern this device (for udev)" },
 	{ "owner", ARG_OWNER, required_argument, OPT_OWNER, "USER[:GROUP]",
 	  "give the VFIO device nodes to USER (and GROUP) until restore" },
+	{ "driver", ARG_DRIVER, required_argument, OPT_DRIVER, "DRIVER",
+	  "sriov: bind the VFs to DRIVER (vfio: the VFIO driver) before any host VF driver" },
 	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
 	{ "help", 'h', no_argument, 0, NULL, "show this help" },
 	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
@@ -181,6 +186,10 @@ int main(int argc, char **argv)
 		case ARG_OWNER:
 			cli.given |= OPT_OWNER;
 			cli.owner = optarg;
+			break;
+		case ARG_DRIVER:
+			cli.given |= OPT_DRIVER;
+			cli.driver = optarg;
 			break;
 		case ARG_NO_COLOR:
 			no_color = true;

@@ -690,3 +690,59 @@ int run_file_replace(const char *name, const char *text, bool durable)
 	}
 	return 0;
 }
+
+/* ---- SR-IOV of a physical function ---- */
+
+int sysfs_sriov_read(const char *pf, int *ret_numvfs, int *ret_autoprobe)
+{
+	_cleanup_close_ int fd = -1;
+	int r = sysfs_open_device(pf, &fd);
+
+	if (r < 0)
+		return r;
+	r = read_int_at(fd, "sriov_numvfs", ret_numvfs);
+	if (r < 0)
+		return r;
+	return read_int_at(fd, "sriov_drivers_autoprobe", ret_autoprobe);
+}
+
+int sysfs_sriov_set_numvfs(const char *pf, int n)
+{
+	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/sriov_numvfs", pf);
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", n);
+	return sysfs_write(p, v);
+}
+
+int sysfs_sriov_set_autoprobe(const char *pf, bool on)
+{
+	_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
+
+	return sysfs_write(p, on ? "1" : "0");
+}
+
+int sysfs_sriov_vfs(const char *pf, char ***ret)
+{
+	_cleanup_close_ int fd = -1;
+	char **list = NULL;
+	int r = sysfs_open_device(pf, &fd);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0;; i++) {
+		char name[32];
+		char *vf = NULL;
+		_cleanup_close_ int vfd = -1;
+		snprintf(name, sizeof(name), "virtfn%u", i);
+		if (read_link_base_at(fd, name, &vf) < 0)
+			break;
+		if (sysfs_open_device(vf, &vfd) < 0) {
+			free(vf);
+			break;
+		}
+		strv_push(&list, vf);
+	}
+	*ret = list ? list : xcalloc(1, sizeof(char *));
+	return 0;
+}

@@ -114,3 +114,14 @@ int run_file_remove(const char *name);
  * that a reader sees the old or the new file whole; with durable, fsync'd (file, then
  * directory) first. Creates the directory (0755) when needed. Returns 0 or -errno. */
 int run_file_replace(const char *name, const char *text, bool durable);
+
+/* ---- SR-IOV of a physical function ---- */
+/* sriov_numvfs and sriov_drivers_autoprobe (0 or 1) of a PF, read fresh. 0 or -errno. */
+int sysfs_sriov_read(const char *pf, int *ret_numvfs, int *ret_autoprobe);
+/* Writes sriov_numvfs (the kernel refuses a change between two counts that are not 0 with
+ * EBUSY: write 0 first) and sriov_drivers_autoprobe, through sysfs_write(). */
+int sysfs_sriov_set_numvfs(const char *pf, int n);
+int sysfs_sriov_set_autoprobe(const char *pf, bool on);
+/* The addresses of the PF's VFs from its virtfn0..virtfnN-1 links, in that order, counting
+ * only those whose device directory exists. Caller frees with strv_free. 0 or -errno. */
+int sysfs_sriov_vfs(const char *pf, char ***ret);

@@ -12,10 +12,11 @@
 #define NAME_MAX_LEN 64
 
 static const char *const key_names[_KEY_MAX] = {
-	[KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",	    [KEY_PATH] = "path",
-	[KEY_VENDOR] = "vendor",   [KEY_DEVICE] = "device", [KEY_SUBSYSTEM] = "subsystem",
-	[KEY_CLASS] = "class",	   [KEY_SERIAL] = "serial", [KEY_DRIVER] = "driver",
-	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",   [KEY_OWNER] = "owner",
+	[KEY_ADDRESS] = "address", [KEY_SLOT] = "slot",		  [KEY_PATH] = "path",
+	[KEY_VENDOR] = "vendor",   [KEY_DEVICE] = "device",	  [KEY_SUBSYSTEM] = "subsystem",
+	[KEY_CLASS] = "class",	   [KEY_SERIAL] = "serial",	  [KEY_DRIVER] = "driver",
+	[KEY_GROUP] = "group",	   [KEY_MATCH] = "match",	  [KEY_OWNER] = "owner",
+	[KEY_VFS] = "vfs",	   [KEY_VF_DRIVER] = "vf_driver",
 };
 
 const char *config_match_to_string(enum config_match m)
@@ -239,6 +240,22 @@ static const char *set_value(struct config_entry *e, enum config_key k, const ch
 		free(e->owner);
 		e->owner = xstrdup(v);
 		return NULL;
+	case KEY_VFS: {
+		char *end;
+		long n;
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || errno || *end || n > 65535)
+			return "vfs is the number of VFs, from 0 to the PF's sriov_totalvfs";
+		e->vfs = (int)n;
+		return NULL;
+	}
+	case KEY_VF_DRIVER:
+		if (!driver_name_valid(v) || streq(v, "none"))
+			return "a VF driver is 'vfio' or a driver or module name (letters, digits, "
+			       "'_' and '-')";
+		e->vf_driver = xstrdup(v);
+		return NULL;
 	case _KEY_MAX:
 		break;
 	}
@@ -256,6 +273,7 @@ void config_entry_done(struct config_entry *e)
 	free(e->serial);
 	free(e->driver);
 	free(e->owner);
+	free(e->vf_driver);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -310,6 +328,19 @@ static int entry_check(const struct config_entry *e, char **ret_error)
 	if (!has(e, KEY_DRIVER))
 		return fail(ret_error, -EINVAL, e->file, e->line,
 			    "entry '%s' has no driver= (vfio, none, or a driver name)", e->name);
+	if (has(e, KEY_VF_DRIVER) && !has(e, KEY_VFS))
+		return fail(ret_error, -EINVAL, e->file, e->key_line[KEY_VF_DRIVER],
+			    "entry '%s' has vf_driver= but no vfs= (the number of VFs)", e->name);
+	/* The VFs are created through the PF's driver: an entry that takes it away cannot. */
+	if (has(e, KEY_VFS) && (streq(e->driver, "none") || streq(e->driver, "vfio")))
+		return fail(ret_error, -EINVAL, e->file, e->key_line[KEY_VFS],
+			    "entry '%s' has vfs= but driver=%s: VFs need the PF on its own "
+			    "driver (driver=igb, say)",
+			    e->name, e->driver);
+	if (has(e, KEY_VFS) && e->match == MATCH_ALL)
+		return fail(ret_error, -EINVAL, e->file, e->key_line[KEY_VFS],
+			    "entry '%s' has vfs= with match=all: give each PF its own entry",
+			    e->name);
 	return 0;
 }
 
@@ -397,7 +428,8 @@ int config_parse_text(struct config *c, const char *file, const char *text, char
 				r = fail(ret_error, -EINVAL, file, lineno,
 					 "unknown key '%s' (keys: address, slot, path, vendor, "
 					 "device, "
-					 "subsystem, class, serial, driver, group, match)",
+					 "subsystem, class, serial, driver, group, match, vfs, "
+					 "vf_driver)",
 					 key);
 				goto fail;
 			}
@@ -594,6 +626,11 @@ void config_mismatches_free(struct config_mismatch *m, size_t n)
 
 char *config_mismatch_describe(const struct config_mismatch *m)
 {
+	/* A VF count (status only): the device is the one described, apply brings it there. */
+	if (startswith(m->expected, "vfs="))
+		return xasprintf("%s:%u: entry '%s' expects %s, but %s has %s; 'devown apply' "
+				 "changes it",
+				 m->file, m->line, m->entry, m->expected, m->address, m->found);
 	return xasprintf("%s:%u: entry '%s' expects %s, but %s is %s; it is left alone", m->file,
 			 m->line, m->entry, m->expected, m->address, m->found);
 }

@@ -40,6 +40,8 @@ enum config_key {
 	KEY_GROUP,
 	KEY_MATCH,
 	KEY_OWNER,
+	KEY_VFS,       /* an SR-IOV PF's VF count */
+	KEY_VF_DRIVER, /* where its VFs go: vfio, or a driver name */
 	_KEY_MAX,
 };
 
@@ -63,6 +65,10 @@ struct config_entry {
 	bool group;
 	enum config_match match;
 	char *owner; /* "USER[:GROUP]" for the VFIO nodes (as --owner), or NULL */
+	/* SR-IOV, valid when key_line[KEY_VFS] != 0: the PF's VF count and the driver its VFs go
+	 * to (NULL: whatever the kernel probes). driver= still names the PF's own driver. */
+	int vfs;
+	char *vf_driver;
 };
 
 struct config {

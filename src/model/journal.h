@@ -38,12 +38,36 @@ struct journal_entry {
 	char *cdev; /* "vfio3" for /dev/vfio/devices/vfio3, when cdev_node is saved */
 };
 
+/* An SR-IOV physical function as it was before devown first changed its VF count: restore gives
+ * back the count (the kernel recreates the VFs) with autoprobe as it was, then moves each VF
+ * listed here back to its driver and override. The VFs of such a PF get no entries of their
+ * own: their original state is here, and the VFs devown created had none. */
+struct journal_vf {
+	char addr[PCI_ADDR_MAX];
+	char *driver;	       /* NULL when it was unbound */
+	char *driver_override; /* NULL when unset */
+};
+
+struct journal_sriov {
+	char addr[PCI_ADDR_MAX];
+	unsigned vendor_id, device_id;
+	int numvfs;	/* sriov_numvfs before devown */
+	bool autoprobe; /* sriov_drivers_autoprobe before devown */
+	struct journal_vf *vfs;
+	size_t n_vfs;
+	char *since;  /* ISO 8601 UTC */
+	char *reason; /* e.g. "sriov 0000:04:00.0 4 --driver vfio" */
+};
+
 struct journal {
 	struct journal_entry *entries;
 	size_t n_entries;
 	int txn_pid; /* 0 when no transaction is marked in progress */
 	char *txn_command;
 	char **txn_devices;
+	/* SR-IOV physical functions whose VF count devown changed (devown sriov). */
+	struct journal_sriov *sriov;
+	size_t n_sriov;
 };
 
 void journal_done(struct journal *j);
@@ -68,3 +92,15 @@ void journal_mark_run(struct journal_entry *e, int pid, unsigned long long start
 /* Whether a device is bound by a `devown run` that is still alive (another devown must not
  * take it from under the command it runs): its entry, or NULL. Needs run_alive set. */
 const struct journal_entry *journal_live_run(const struct journal *j, const char *addr);
+/* ---- SR-IOV records ---- */
+struct journal_sriov *journal_sriov_find(struct journal *j, const char *pf);
+/* Adds a record unless the PF has one (the first change wins) and returns it, or the one that
+ * was there; journal_sriov_add_vf() appends a VF to it. Copies the strings. */
+struct journal_sriov *journal_sriov_add(struct journal *j, const char *pf, unsigned vendor_id,
+					unsigned device_id, int numvfs, bool autoprobe,
+					const char *reason);
+void journal_sriov_add_vf(struct journal_sriov *s, const char *addr, const char *driver,
+			  const char *driver_override);
+void journal_sriov_remove(struct journal *j, const char *pf);
+/* Appends copies of src's SR-IOV records to dst (a snapshot for rollback). */
+void journal_sriov_copy(struct journal *dst, const struct journal *src);

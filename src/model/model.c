@@ -107,6 +107,7 @@ void device_done(struct device *d)
 	free(d->driver_module);
 	free(d->reset_method);
 	free(d->physfn);
+	strv_free(d->sriov_vfs);
 	free(d->vfio_dev_name);
 	inuse_done(d);
 	memset(d, 0, sizeof(*d));

@@ -73,8 +73,10 @@ struct device {
 	char *reset_method;		  /* space separated, NULL when not exposed */
 	char *physfn;			  /* address of the PF when this is a VF */
 	int sriov_numvfs, sriov_totalvfs; /* -1 when not SR-IOV capable */
-	bool vfio_dev;			  /* has a vfio-dev/ child (bound to a VFIO driver) */
-	char *vfio_dev_name;		  /* "vfio3" for /dev/vfio/devices/vfio3 */
+	int sriov_autoprobe;		  /* sriov_drivers_autoprobe: 0, 1, -1 when unknown */
+	char **sriov_vfs;    /* a PF's VFs present (devices whose physfn it is), sorted (strv) */
+	bool vfio_dev;	     /* has a vfio-dev/ child (bound to a VFIO driver) */
+	char *vfio_dev_name; /* "vfio3" for /dev/vfio/devices/vfio3 */
 	enum dma_role dma;
 	struct in_use *in_use;
 	size_t n_in_use;

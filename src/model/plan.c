@@ -796,3 +796,8 @@ void txn_outcome_done(struct txn_outcome *o)
 	strv_free(o->journal_errors);
 	memset(o, 0, sizeof(*o));
 }
+
+char *plan_holders_text(const struct host *h, const struct group *g)
+{
+	return holders_text(h, g);
+}

@@ -160,3 +160,7 @@ struct txn_outcome {
 	char **journal_errors; /* the journal could not be saved after the changes (strv) */
 };
 void txn_outcome_done(struct txn_outcome *o);
+
+/* Who holds group g, for a refusal: "pid 812 (qemu-system-x86)", or what the kernel's EBUSY
+ * leaves to guess. Caller frees. (Shared with the SR-IOV planner, sriov-plan.h.) */
+char *plan_holders_text(const struct host *h, const struct group *g);

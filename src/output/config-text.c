@@ -41,6 +41,10 @@ void config_entry_format(const struct config_entry *e, FILE *f)
 		fprintf(f, "match=%s\n", config_match_to_string(e->match));
 	if (e->owner)
 		fprintf(f, "owner=%s\n", e->owner);
+	if (config_entry_has(e, KEY_VFS))
+		fprintf(f, "vfs=%d\n", e->vfs);
+	if (e->vf_driver)
+		fprintf(f, "vf_driver=%s\n", e->vf_driver);
 }
 
 static json_object *hex_or_null(bool present, unsigned v)
@@ -85,6 +89,9 @@ json_object *config_entry_to_json(const struct config_entry *e)
 	json_object_object_add(o, "group", json_object_new_boolean(e->group));
 	json_object_object_add(o, "match",
 			       json_object_new_string(config_match_to_string(e->match)));
+	json_object_object_add(o, "vfs",
+			       config_entry_has(e, KEY_VFS) ? json_object_new_int(e->vfs) : NULL);
+	json_object_object_add(o, "vf_driver", json_str_or_null(e->vf_driver));
 	return o;
 }
 

@@ -100,6 +100,10 @@ json_object *device_to_json(const struct device *d)
 	json_put(o, "physfn", json_str_or_null(d->physfn));
 	json_put(o, "sriov_totalvfs", int_or_null(d->sriov_totalvfs, -1));
 	json_put(o, "sriov_numvfs", int_or_null(d->sriov_numvfs, -1));
+	json_put(o, "sriov_drivers_autoprobe",
+		 d->sriov_autoprobe >= 0 ? json_object_new_boolean(d->sriov_autoprobe) : NULL);
+	json_put(o, "sriov_vfs",
+		 d->sriov_totalvfs >= 0 || d->sriov_vfs ? json_strv(d->sriov_vfs) : NULL);
 	json_put(o, "vfio_device", json_str_or_null(d->vfio_dev_name));
 	for (size_t i = 0; i < d->n_in_use; i++)
 		json_object_array_add(inuse, in_use_to_json(&d->in_use[i]));
@@ -373,6 +377,7 @@ COLOR(reset, "\033[0m")
 
 struct widths {
 	int addr, driver, dma;
+	const struct host *h; /* a PF's line names its VFs' holders and uses */
 };
 
 static void measure(const struct device *d, struct widths *w)
@@ -404,6 +409,31 @@ static void print_names(const struct device *d, FILE *f)
 		fprintf(f, "[unknown IDs]");
 }
 
+/* A PF's VFs on one line, each with who holds its group or what the host uses it for: what keeps
+ * `devown sriov` from changing the count. */
+static void print_vfs(const struct device *pf, const struct widths *w,
+		      const struct output_options *o, FILE *f)
+{
+	fprintf(f, "  %*s  VFs ", w->addr, "");
+	for (size_t i = 0; pf->sriov_vfs[i]; i++) {
+		struct device *vf =
+			w->h ? host_find_device((struct host *)w->h, pf->sriov_vfs[i]) : NULL;
+		struct group *g = vf && vf->group >= 0
+					  ? host_find_group((struct host *)w->h, vf->group)
+					  : NULL;
+		fprintf(f, "%s%s", i ? ", " : "", pf->sriov_vfs[i]);
+		if (g && g->n_holders > 0) {
+			_cleanup_free_ char *who = holder_describe(&g->holders[0]);
+			fprintf(f, " %s(held by %s)%s", ansi_yellow(o), who, ansi_reset(o));
+		} else if (g && g->held_unseen)
+			fprintf(f, " %s(held)%s", ansi_yellow(o), ansi_reset(o));
+		else if (vf && vf->n_in_use > 0)
+			fprintf(f, " %s(in use: %s %s)%s", ansi_yellow(o), vf->in_use[0].kind,
+				vf->in_use[0].name, ansi_reset(o));
+	}
+	fputc('\n', f);
+}
+
 static void print_device(const struct device *d, const struct group *g, const struct widths *w,
 			 const struct output_options *o, FILE *f)
 {
@@ -433,14 +463,19 @@ static void print_device(const struct device *d, const struct group *g, const st
 		if (d->physfn)
 			ADD("%sVF of %s", len ? ", " : "", d->physfn);
 		if (d->sriov_totalvfs > 0)
-			ADD("%sSR-IOV PF, %d of %d VFs", len ? ", " : "", d->sriov_numvfs,
-			    d->sriov_totalvfs);
+			ADD("%sSR-IOV PF, %d of %d VFs%s", len ? ", " : "", d->sriov_numvfs,
+			    d->sriov_totalvfs,
+			    d->sriov_autoprobe == 0   ? " (autoprobe off)"
+			    : d->sriov_autoprobe == 1 ? " (autoprobe on)"
+						      : "");
 		if (d->boot_vga)
 			ADD("%sboot VGA", len ? ", " : "");
 		if (len)
 			fprintf(f, "  %*s  %s\n", w->addr, "", line);
 #undef ADD
 	}
+	if (d->sriov_vfs)
+		print_vfs(d, w, o, f);
 	for (size_t i = 0; i < d->n_in_use; i++) {
 		const struct in_use *u = &d->in_use[i];
 		fprintf(f, "  %*s  %sin use: %s %s%s%s%s%s", w->addr, "", ansi_yellow(o), u->kind,
@@ -551,6 +586,11 @@ static void status_view_print_text(const struct status_view *v, const struct out
 				"back)%s\n",
 				y, e->addr, e->driver ? e->driver : "no driver", e->addr, z);
 	}
+	for (size_t i = 0; j && i < j->n_sriov; i++)
+		fprintf(f,
+			"%sdevown changed the VFs of %s (it had %d; 'devown restore %s' gives them "
+			"back)%s\n",
+			y, j->sriov[i].addr, j->sriov[i].numvfs, j->sriov[i].addr, z);
 	if (j && v->interrupted)
 		fprintf(f,
 			"%sa devown (pid %d, '%s') was interrupted mid-way: run 'devown "
@@ -568,7 +608,7 @@ void status_print_text(const struct host *h, const struct selection *s, const st
 		       const struct output_options *o, FILE *f)
 {
 	const struct kernel_info *k = &h->kernel;
-	struct widths w = { 12, 6, 6 };
+	struct widths w = { 12, 6, 6, h };
 
 	fprintf(f, "Kernel %s, ", k->release);
 	if (k->iommu) {

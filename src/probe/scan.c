@@ -122,6 +122,9 @@ static void device_read(struct device *d, const char *addr, int dirfd)
 		d->sriov_totalvfs = -1;
 	if (r != -ENOENT && read_int_at(dirfd, "sriov_numvfs", &d->sriov_numvfs) < 0)
 		d->sriov_numvfs = -1;
+	d->sriov_autoprobe = -1;
+	if (r != -ENOENT && read_int_at(dirfd, "sriov_drivers_autoprobe", &d->sriov_autoprobe) < 0)
+		d->sriov_autoprobe = -1;
 }
 
 /* The names and modules of a device read by device_read(): libpci and libkmod, one thread. */
@@ -392,6 +395,13 @@ int host_scan(struct host *h, const struct scan_options *o, char **ret_error)
 	for (size_t i = 0; i < h->n_groups; i++) {
 		group_evaluate(&h->groups[i], h->kernel.dma_ownership_checks);
 		read_group_node(&h->groups[i]);
+	}
+	/* A PF's VFs from their physfn links: the devices are sorted, and so are the lists. */
+	for (size_t i = 0; i < h->n_devices; i++) {
+		struct device *pf =
+			h->devices[i].physfn ? host_find_device(h, h->devices[i].physfn) : NULL;
+		if (pf)
+			strv_push(&pf->sriov_vfs, xstrdup(h->devices[i].addr));
 	}
 
 	if (o->in_use) {

@@ -248,7 +248,7 @@ static void test_format_roundtrip(void)
 			    "\"slot\":\"4\",\"path\":\"0000:00:1c.0\\/00.0\",\"vendor\":\"8086\","
 			    "\"device\":\"10d3\",\"subsystem\":\"8086:a01f\",\"class\":\"02\","
 			    "\"serial\":\"00-1b-21-ff-ff-6b-8e-5c\",\"driver\":\"vfio-pci\","
-			    "\"group\":true,\"match\":\"all\"}");
+			    "\"group\":true,\"match\":\"all\",\"vfs\":null,\"vf_driver\":null}");
 		json_object_put(j);
 	}
 	config_done(&a);
@@ -575,10 +575,75 @@ static void test_resolve(void)
 		free(groups[g].devices);
 }
 
+/* vfs= and vf_driver= of an SR-IOV PF's entry: values, the rules that tie them to driver=, and
+ * the way back through the formatter. */
+static void test_sriov_keys(void)
+{
+	static const struct {
+		const char *text;
+		const char *says; /* NULL: accepted */
+	} cases[] = {
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=4\nvf_driver=vfio\n", NULL },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=0\n", NULL },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=-1\n", "t.conf:4: invalid vfs '-1'" },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=4x\n", "t.conf:4: invalid vfs '4x'" },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=65536\n", "t.conf:4: invalid vfs" },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvf_driver=vfio\n",
+		  "t.conf:4: entry 'p' has vf_driver= but no vfs=" },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=2\nvf_driver=none\n",
+		  "t.conf:5: invalid vf_driver 'none'" },
+		{ "[device p]\nvendor=8086\ndriver=igb\nvfs=2\nvf_driver=a/b\n",
+		  "t.conf:5: invalid vf_driver 'a/b'" },
+		{ "[device p]\nvendor=8086\ndriver=vfio\nvfs=2\n",
+		  "t.conf:4: entry 'p' has vfs= but driver=vfio" },
+		{ "[device p]\nvendor=8086\ndriver=none\nvfs=2\n",
+		  "t.conf:4: entry 'p' has vfs= but driver=none" },
+		{ "[device p]\nvendor=8086\ndriver=igb\nmatch=all\nvfs=2\n",
+		  "t.conf:5: entry 'p' has vfs= with match=all" },
+	};
+	struct config a = { 0 }, b = { 0 };
+	_cleanup_free_ char *err = NULL, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct config c = { 0 };
+		int r = parse(&c, cases[i].text, &err);
+		if (!cases[i].says)
+			CHECK(r == 0);
+		else {
+			CHECK(r == -EINVAL && c.n_entries == 0);
+			CHECK_CONTAINS(err, cases[i].says);
+		}
+		config_done(&c);
+	}
+	CHECK(parse(&a, cases[0].text, &err) == 0);
+	CHECK(a.n_entries == 1 && config_entry_has(&a.entries[0], KEY_VFS) &&
+	      a.entries[0].vfs == 4);
+	CHECK_STREQ(a.entries[0].vf_driver, "vfio");
+	CHECK(a.entries[0].key_line[KEY_VFS] == 4 && a.entries[0].key_line[KEY_VF_DRIVER] == 5);
+	f = open_memstream(&buf, &len);
+	config_entry_format(&a.entries[0], f);
+	fclose(f);
+	CHECK_CONTAINS(buf, "driver=igb\nvfs=4\nvf_driver=vfio\n");
+	CHECK(config_parse_text(&b, "again.conf", buf, &err) == 0);
+	CHECK(b.n_entries == 1 && b.entries[0].vfs == 4);
+	CHECK(b.n_entries == 1 && streq_ptr(b.entries[0].vf_driver, "vfio"));
+	{
+		json_object *j = config_entry_to_json(&a.entries[0]);
+		CHECK_CONTAINS(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+			       "\"vfs\":4,\"vf_driver\":\"vfio\"}");
+		json_object_put(j);
+	}
+	config_done(&a);
+	config_done(&b);
+}
+
 int main(void)
 {
 	test_owner_key();
 	test_errors();
+	test_sriov_keys();
 	test_values();
 	test_format_roundtrip();
 	test_load_dir();

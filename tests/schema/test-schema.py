@@ -107,6 +107,12 @@ def gen_trees(d, tt):
     d.run(root, "bind", "--json", "--dry-run", "0000:06:00.0", "snd_hda_intel", rc=3)  # held
     d.run(root, "bind", "--json", "--dry-run", "0000:01:00.0", "r8169", rc=3)  # unsupported
     d.run(root, "bind", "--json", "--dry-run", "0000:07:00.0", "vfio", rc=3)   # sriov
+    # sriov: a count change, the VFs that stay moved, nothing to do, and the JSON of apply
+    # and restore with a PF on record further down.
+    d.run(root, "sriov", "--json", "--dry-run", "0000:07:00.0", "4", "--driver", "vfio")
+    d.run(root, "sriov", "--json", "--dry-run", "0000:07:00.0", "3", "--driver", "vfio")
+    d.run(root, "sriov", "--json", "--dry-run", "0000:07:00.0", "3", rc=0)
+    d.run(root, "sriov", "--json", "--dry-run", "--force", "0000:07:00.0", "0")
     d.run(root, "unbind", "--json", "--dry-run", "0000:01:00.0", rc=0)
     d.run(root, "unbind", "--json", "--dry-run", "0000:06:00.0", rc=3)         # held-unbind
     d.run(root, "unbind", "--json", "--dry-run", "--group", "4", rc=0)
@@ -154,6 +160,14 @@ def gen_trees(d, tt):
                     "driver": "nouveau", "driver_override": None, "group": 12,
                     "since": "2026-11-25T10:00:00Z", "reason": "bind"}])
     d.run(root, "restore", "--json", "--dry-run", rc=3)                          # identity
+    write(os.path.join(root, "run/devown/journal.json"), json.dumps({
+        "schema": 1, "devices": [],
+        "sriov": [{"address": "0000:07:00.0", "vendor_id": "0x%04x" % gen.MLX,
+                   "device_id": "0x101d", "numvfs": 0, "autoprobe": True, "vfs": [],
+                   "since": "2026-11-25T10:00:00Z", "reason": "sriov 0000:07:00.0 3"}]}))
+    d.run(root, "restore", "--json", "--dry-run")
+    d.run(root, "restore", "--json", "--dry-run", "0000:07:00.0")
+    d.run(root, "export", "--json", rc=0)
     os.remove(os.path.join(root, "run/devown/journal.json"))
     if IS_ROOT:
         # A real change in a fake tree: the kernel's files are not there, so it fails and
@@ -314,15 +328,18 @@ def case_unknown_key(c, devown):
     c.check(positions >= 40, "unknown keys tried at %d kinds of position" % positions)
     print("unknown keys rejected at %d kinds of position" % positions)
 
-    # The placeholder rejects an sriov report, even one shaped like bind's.
+    # Each command's report is its own: a bind report is neither a run nor an sriov report.
     change = next(doc for _, doc in d.docs if doc.get("command") == "bind")
     c.check(schemalib.errors(dict(copy.deepcopy(change), command="run")) != [],
             "a bind report is not a run report (no run, restore, exit_code)")
-    for cmd in ("sriov",):
+    for cmd in ("sriov", "run"):
         doc = dict(copy.deepcopy(change), command=cmd)
         c.check(schemalib.definition_for(doc) == cmd, "%s reports have their own definition" % cmd)
-        c.check(schemalib.errors(doc) != [] and schemalib.errors(doc, whole=True) != [],
-                "the placeholder %s rejects every document until it is defined" % cmd)
+    doc = dict(copy.deepcopy(change), command="sriov")
+    c.check(schemalib.errors(dict(doc, sriov={"address": "0000:01:00.0"})) != [],
+            "an sriov report with an incomplete sriov object is rejected")
+    c.check(any(doc.get("command") == "sriov" for _, doc in d.docs), "sriov reports were checked")
+    c.check(schemalib.errors(dict(change, sriov=[])) != [], "bind reports have no sriov key")
     # A command the schema does not know is rejected, and one known command's shape is not
     # another's: apply's keys are not bind's.
     c.check(schemalib.errors(dict(change, command="frobnicate")) != [], "an unknown command")
