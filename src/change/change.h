@@ -14,6 +14,7 @@
 struct change_options {
 	bool group, dry_run, force;
 	int timeout_ms;
+	const char *origin; /* apply --origin: JOURNAL_ORIGINS, NULL for "command" */
 	struct output_options out;
 };
 

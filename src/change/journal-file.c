@@ -87,7 +87,7 @@ static int parse_id(const char *s, unsigned *ret)
 
 static int load_entry(struct journal *j, json_object *e)
 {
-	const char *addr, *v, *d, *drv, *ovr, *since, *reason;
+	const char *addr, *v, *d, *drv, *ovr, *since, *reason, *origin;
 	char norm[PCI_ADDR_MAX];
 	struct journal_entry je = { 0 };
 
@@ -107,12 +107,17 @@ static int load_entry(struct journal *j, json_object *e)
 	if (member_str(e, "since", false, true, &since) < 0 ||
 	    member_str(e, "reason", false, true, &reason) < 0)
 		return -EBADMSG;
+	/* Optional (journals before it have none); one of the known places. */
+	if (member_str(e, "origin", false, true, &origin) < 0 ||
+	    (origin && !journal_origin_valid(origin)))
+		return -EBADMSG;
 	j->entries = xrealloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
 	snprintf(je.addr, sizeof(je.addr), "%s", norm);
 	je.driver = drv ? xstrdup(drv) : NULL;
 	je.driver_override = ovr ? xstrdup(ovr) : NULL;
 	je.since = xstrdup(since ? since : "");
 	je.reason = xstrdup(reason ? reason : "");
+	je.origin = origin && !streq(origin, "command") ? xstrdup(origin) : NULL;
 	j->entries[j->n_entries++] = je;
 	return 0;
 }
@@ -231,6 +236,8 @@ int journal_save(const struct journal *j, char **ret_error)
 				       e->group >= 0 ? json_object_new_int(e->group) : NULL);
 		json_object_object_add(o, "since", json_object_new_string(e->since));
 		json_object_object_add(o, "reason", json_object_new_string(e->reason));
+		json_object_object_add(o, "origin",
+				       json_object_new_string(e->origin ? e->origin : "command"));
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(root, "devices", devs);

@@ -274,6 +274,8 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 		struct journal_entry *e = &j->entries[i];
 		journal_add(&before, e->addr, e->vendor_id, e->device_id, e->driver,
 			    e->driver_override, e->group, e->reason);
+		/* A rollback gives back the entries as they were, where they were made too. */
+		before.entries[before.n_entries - 1].origin = e->origin ? xstrdup(e->origin) : NULL;
 	}
 	if (j->txn_pid) /* an interrupted run's marker survives a rollback */
 		journal_begin(&before, j->txn_command, j->txn_devices), before.txn_pid = j->txn_pid;

@@ -16,6 +16,7 @@ enum {
 	OPT_FORCE = 1 << 4,
 	OPT_TIMEOUT = 1 << 5,
 	OPT_DEVICE = 1 << 6,
+	OPT_ORIGIN = 1 << 7,
 };
 
 struct cli {
@@ -23,6 +24,7 @@ struct cli {
 	bool group, dry_run, force;
 	int timeout_ms;
 	const char *device; /* apply --device: the PCI address udev saw appear */
+	const char *origin; /* apply --origin: who runs it (JOURNAL_ORIGINS), NULL for "command" */
 	struct output_options out;
 };
 
@@ -33,6 +35,7 @@ static inline struct change_options cli_change_options(const struct cli *cli)
 					.dry_run = cli->dry_run,
 					.force = cli->force,
 					.timeout_ms = cli->timeout_ms,
+					.origin = cli->origin,
 					.out = cli->out };
 }
 

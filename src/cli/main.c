@@ -29,8 +29,8 @@ static const struct command commands[] = {
 	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT,
 	  "[TARGET...]", "give devices back the driver and override they had before devown" },
 	{ "apply", 0, -1, cmd_apply,
-	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE, "[FILE...]",
-	  "bring devices to the state the configuration names" },
+	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE | OPT_ORIGIN,
+	  "[FILE...]", "bring devices to the state the configuration names" },
 	{ "export", 0, 0, cmd_export, OPT_JSON, "",
 	  "print the devices devown manages as configuration for apply" },
 };
@@ -43,7 +43,7 @@ struct option_doc {
 	const char *arg, *help;
 };
 
-enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE };
+enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE, ARG_ORIGIN };
 
 static const struct option_doc option_docs[] = {
 	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
@@ -59,6 +59,8 @@ static const struct option_doc option_docs[] = {
 	  "bound for blocking writes, waits and the lock (default 10)" },
 	{ "device", ARG_DEVICE, required_argument, OPT_DEVICE, "ADDR",
 	  "apply: only the entries that concern this device (for udev)" },
+	{ "origin", ARG_ORIGIN, required_argument, OPT_ORIGIN, "WHERE",
+	  "apply: who runs it, for the journal (initramfs, unit, udev or command)" },
 	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
 	{ "help", 'h', no_argument, 0, NULL, "show this help" },
 	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
@@ -161,6 +163,11 @@ int main(int argc, char **argv)
 			cli.given |= OPT_DEVICE;
 			cli.device = optarg;
 			break;
+		case ARG_ORIGIN:
+			/* Checked once the command is known: "does not apply" comes first. */
+			cli.given |= OPT_ORIGIN;
+			cli.origin = optarg;
+			break;
 		case ARG_NO_COLOR:
 			no_color = true;
 			break;
@@ -208,6 +215,9 @@ int main(int argc, char **argv)
 			fputs("Try 'devown --help'.\n", stderr);
 			return EXIT_USAGE;
 		}
+	if (cli.origin && !journal_origin_valid(cli.origin))
+		return usage_error("invalid --origin '%s': give initramfs, unit, udev or command",
+				   cli.origin);
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min_args)
 		return usage_error("too few arguments for '%s'", cmd->name);

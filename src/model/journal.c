@@ -9,6 +9,7 @@ static void entry_done(struct journal_entry *e)
 	free(e->driver_override);
 	free(e->since);
 	free(e->reason);
+	free(e->origin);
 }
 
 void journal_done(struct journal *j)
@@ -52,6 +53,7 @@ void journal_add(struct journal *j, const char *addr, unsigned vendor_id, unsign
 	e->group = group;
 	e->since = xstrdup(since);
 	e->reason = xstrdup(reason);
+	e->origin = j->origin && !streq(j->origin, "command") ? xstrdup(j->origin) : NULL;
 }
 
 void journal_remove(struct journal *j, const char *addr)
@@ -89,4 +91,14 @@ bool journal_interrupted(const struct journal *j, bool busy)
 	/* A live transaction always holds the lock; a marker without a lock holder is left
 	 * over from a devown that died. */
 	return j->txn_pid != 0 && !busy;
+}
+
+bool journal_origin_valid(const char *origin)
+{
+	static const char *const known[] = { JOURNAL_ORIGINS };
+
+	for (size_t i = 0; origin && i < ELEMENTSOF(known); i++)
+		if (streq(origin, known[i]))
+			return true;
+	return false;
 }

@@ -20,7 +20,13 @@ struct journal_entry {
 	int group;	       /* -1 without one */
 	char *since;	       /* ISO 8601 UTC */
 	char *reason;	       /* the command that first changed it, e.g. "bind vfio-pci" */
+	char *origin;	       /* where that command ran: JOURNAL_ORIGINS; NULL for "command" */
 };
+
+/* Where a change was made: at boot by the initramfs's early script, by devown-apply.service,
+ * by the udev rule, or by a command someone ran ("command", also what older journals mean). */
+#define JOURNAL_ORIGINS "initramfs", "unit", "udev", "command"
+bool journal_origin_valid(const char *origin);
 
 struct journal {
 	struct journal_entry *entries;
@@ -28,6 +34,8 @@ struct journal {
 	int txn_pid; /* 0 when no transaction is marked in progress */
 	char *txn_command;
 	char **txn_devices;
+	/* Not saved: the origin journal_add() gives new entries (NULL: "command"). */
+	const char *origin;
 };
 
 void journal_done(struct journal *j);

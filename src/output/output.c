@@ -172,6 +172,7 @@ static json_object *journal_entry_to_json(const struct journal_entry *e)
 	json_put(o, "driver_override", json_str_or_null(e->driver_override));
 	json_put(o, "since", json_object_new_string(e->since));
 	json_put(o, "reason", json_object_new_string(e->reason));
+	json_put(o, "origin", json_object_new_string(e->origin ? e->origin : "command"));
 	return o;
 }
 
@@ -450,6 +451,18 @@ static void print_group(const struct group *g, const struct widths *w,
 		print_device(g->devices[i], g, w, o, f);
 }
 
+/* Where a journal entry was made, as the text view says it after the address. */
+static const char *origin_phrase(const char *origin)
+{
+	if (streq_ptr(origin, "initramfs"))
+		return " at boot, in the initramfs";
+	if (streq_ptr(origin, "unit"))
+		return " at boot, by devown-apply.service";
+	if (streq_ptr(origin, "udev"))
+		return " as it appeared, by the udev rule";
+	return "";
+}
+
 /* The lines of a status_view under the header of the text view. */
 static void status_view_print_text(const struct status_view *v, const struct output_options *o,
 				   FILE *f)
@@ -459,8 +472,9 @@ static void status_view_print_text(const struct status_view *v, const struct out
 
 	for (size_t i = 0; j && i < j->n_entries; i++)
 		fprintf(f,
-			"%sdevown changed %s (it was on %s; 'devown restore %s' gives it back)%s\n",
-			y, j->entries[i].addr,
+			"%sdevown changed %s%s (it was on %s; 'devown restore %s' gives it "
+			"back)%s\n",
+			y, j->entries[i].addr, origin_phrase(j->entries[i].origin),
 			j->entries[i].driver ? j->entries[i].driver : "no driver",
 			j->entries[i].addr, z);
 	if (j && v->interrupted)

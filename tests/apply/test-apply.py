@@ -571,7 +571,7 @@ def case_data_files(tmp):
     lines = [x for x in rule.splitlines() if x and not x.startswith("#")]
     eq(lines[:3], ['ACTION!="add", GOTO="devown_end"', 'SUBSYSTEM!="pci", GOTO="devown_end"',
                    'TEST!="%s/devown", GOTO="devown_end"' % SYSCONFDIR], "rule: conditions")
-    check(any(x.startswith('RUN+="') and x.endswith('/devown apply --device $kernel"') for x in lines),
+    check(any(x.startswith('RUN+="') and x.endswith('/devown apply --origin udev --device $kernel"') for x in lines),
           "rule: RUN apply --device: %r" % lines)
     eq(lines[-1], 'LABEL="devown_end"', "rule: label")
     check(int("70-devown.rules"[:2]) < 80, "rule file sorts before 80-drivers.rules")
@@ -590,14 +590,14 @@ def case_data_files(tmp):
         check(t in u.get("Before", []), "unit: Before=%s" % t)
     eq(u.get("ConditionPathExistsGlob"), ["%s/devown/*.conf" % SYSCONFDIR], "unit: condition")
     eq(s.get("Type"), ["oneshot"], "unit: Type")
-    check(s.get("ExecStart", [""])[0].endswith("/devown") and s.get("ExecStart")[1:] == ["apply"],
+    check(s.get("ExecStart", [""])[0].endswith("/devown") and s.get("ExecStart")[1:] == ["apply", "--origin", "unit"],
           "unit: ExecStart %r" % s.get("ExecStart"))
     eq(sections.get("Install", {}).get("WantedBy"), ["sysinit.target"], "unit: WantedBy")
     sa = shutil.which("systemd-analyze")
     if sa:
         # verify wants the ExecStart binary to exist: point it at this build's devown.
         unit2 = os.path.join(tmp, "devown-apply.service")
-        write(unit2, "\n".join("ExecStart=%s apply" % os.path.abspath(ARGS.devown)
+        write(unit2, "\n".join("ExecStart=%s apply --origin unit" % os.path.abspath(ARGS.devown)
                                if x.startswith("ExecStart=") else x for x in unit.splitlines()) + "\n")
         p = subprocess.run([sa, "verify", "--man=no", unit2], capture_output=True, text=True)
         msgs = [x for x in p.stderr.splitlines() if "devown-apply" in x]
