@@ -418,8 +418,17 @@ def check_boot(b, c, console):
         managed = {m.get("address"): m for m in st.get("managed", [])}
         c.check(managed.get(NVME, {}).get("origin") == "udev", "udev: %s origin %r" % (
             NVME, managed.get(NVME, {}).get("origin")))
-        c.notes.append("udev: %s ended on %s (origin %r)" % (MF1, pci.get(MF1, {}).get("driver"),
-                                                            managed.get(MF1, {}).get("origin")))
+        # Either the rule won (vfio-pci, origin udev) or e1000e, loaded for MF0's event, took
+        # MF1 first and the rule refused to split the group: then status must say so.
+        mf1 = pci.get(MF1, {}).get("driver")
+        taken = {x.get("address") for x in (st.get("boot") or {}).get("taken_first", [])}
+        if mf1 == "vfio-pci":
+            c.check(managed.get(MF1, {}).get("origin") == "udev", "udev: %s origin %r" % (
+                MF1, managed.get(MF1, {}).get("origin")))
+        else:
+            c.check(mf1 == "e1000e" and MF1 in taken, "udev: %s on %s, taken_first %s" % (
+                MF1, mf1, sorted(taken)))
+        c.notes.append("udev: %s ended on %s (the race with %s's module load)" % (MF1, mf1, MF0))
     elif b.name == "taken":
         # nvme and e1000e in the image took both before the real root; the unit moves the NVMe
         # (nothing uses it) and must refuse MF1 alone (MF0 on e1000e: rule partial-group).
