@@ -30,7 +30,7 @@ else
 fi
 meson compile -C "$build"
 
-step "unit, fixture, schema, docs, ansible, package and vm suites"
+step "unit, fixture, schema, docs, ansible, package, vm and boot suites"
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 
 # A skipped real-kernel suite is not a pass.
@@ -38,11 +38,14 @@ python3 - "$build/meson-logs/testlog.json" <<'PY' || status=1
 import json, os, sys
 # Names read "PROJECT:SUITE / TEST"; this meson has no suite key in the log.
 vm = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-vm = [t for t in vm if t['name'].split(' / ')[0].split(':')[-1] == 'vm']
+suite = lambda t: t['name'].split(' / ')[0].split(':')[-1]
+# The boot suite (tests/vm/boottest.py) is real-kernel proof too: a skip is no pass either.
+vm = [t for t in vm if suite(t) in ('vm', 'boot')]
 if os.environ.get('DEVOWN_SKIP_VM') == '1':
     sys.exit(0)
-if not vm:
-    print('run-tests: the vm suite has no tests'); sys.exit(1)
+for name in ('vm', 'boot'):
+    if not [t for t in vm if suite(t) == name]:
+        print('run-tests: the %s suite has no tests' % name); sys.exit(1)
 bad = [t['name'] for t in vm if t['result'] != 'OK']
 if bad:
     print('run-tests: real-kernel tests did not pass: ' + ', '.join(bad)); sys.exit(1)

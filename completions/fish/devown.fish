@@ -17,7 +17,7 @@ function __devown_command
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --timeout --device --owner --driver
+        else if contains -- $w --timeout --device --owner --driver --origin
             set skip 1
         else if string match -q -- '-*' $w
             continue
@@ -48,7 +48,7 @@ function __devown_nargs
     for w in $words[2..-1]
         if test $skip = 1
             set skip 0
-        else if contains -- $w --timeout --device --owner --driver
+        else if contains -- $w --timeout --device --owner --driver --origin
             set skip 1
         else if string match -q -- '-*' $w
             continue
@@ -143,6 +143,7 @@ complete -c devown -n '__devown_no_command; or __devown_command_is bind unbind r
 complete -c devown -n '__devown_no_command; or __devown_command_is apply' -l device -x -a '(__devown_addresses)' -d 'apply only the entries that concern this device'
 complete -c devown -n '__devown_no_command; or __devown_command_is bind apply run' -l owner -x -a '(__fish_complete_users)' -d 'give the VFIO device nodes to USER (and GROUP) until restore'
 complete -c devown -n '__devown_no_command; or __devown_command_is sriov' -l driver -x -a '(__devown_vf_drivers)' -d 'sriov: bind the VFs to this driver'
+complete -c devown -n '__devown_no_command; or __devown_command_is apply' -l origin -x -a 'initramfs unit udev command' -d 'who runs apply, for the journal'
 complete -c devown -l no-color -d 'never colour the text output'
 complete -c devown -s h -l help -d 'show the help'
 complete -c devown -l version -d 'show the version'

@@ -155,6 +155,7 @@ int change_begin(struct change_ctx *c, enum change_kind kind, const char *comman
 	if (journal_load(&c->journal, &err) < 0)
 		return fail_early_detail(c, err, "cannot read the journal under %s", DEVOWN_RUNDIR);
 	change_check_runs(&c->journal);
+	c->journal.origin = cli->origin;
 	if (journal_interrupted(&c->journal, cli->dry_run ? lock_busy() : false)) {
 		_cleanup_free_ char *list = strv_join(c->journal.txn_devices, ", ");
 		if (kind != CHANGE_RESTORE)

@@ -154,7 +154,7 @@ static int load_run(json_object *e, struct journal_entry *je)
 
 static int load_entry(struct journal *j, json_object *e)
 {
-	const char *addr, *v, *d, *drv, *ovr, *since, *reason, *cdev = NULL;
+	const char *addr, *v, *d, *drv, *ovr, *since, *reason, *cdev = NULL, *origin;
 	char norm[PCI_ADDR_MAX];
 	struct journal_entry je = { 0 };
 
@@ -179,6 +179,10 @@ static int load_entry(struct journal *j, json_object *e)
 		free(je.run_command);
 		return -EBADMSG;
 	}
+	/* Optional (journals before it have none); one of the known places. */
+	if (member_str(e, "origin", false, true, &origin) < 0 ||
+	    (origin && !journal_origin_valid(origin)))
+		return -EBADMSG;
 	j->entries = xrealloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
 	je.cdev = cdev ? xstrdup(cdev) : NULL;
 	snprintf(je.addr, sizeof(je.addr), "%s", norm);
@@ -186,6 +190,7 @@ static int load_entry(struct journal *j, json_object *e)
 	je.driver_override = ovr ? xstrdup(ovr) : NULL;
 	je.since = xstrdup(since ? since : "");
 	je.reason = xstrdup(reason ? reason : "");
+	je.origin = origin && !streq(origin, "command") ? xstrdup(origin) : NULL;
 	j->entries[j->n_entries++] = je;
 	return 0;
 }
@@ -334,6 +339,8 @@ char *journal_format(const struct journal *j)
 					       json_object_new_string(e->run_command));
 			json_object_object_add(o, "run", run);
 		}
+		json_object_object_add(o, "origin",
+				       json_object_new_string(e->origin ? e->origin : "command"));
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(root, "devices", devs);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "boot-story.h"
 #include "commands.h"
 #include "config-load.h"
 #include "journal-file.h"
@@ -19,6 +20,8 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	struct config_mismatch *mm = NULL;
 	_cleanup_free_ char *err = NULL, *cerr = NULL, *jerr = NULL;
 	struct status_view view = { 0 };
+	struct boot_directives dirs = { 0 };
+	struct boot_report boot = { 0 };
 	long long t0;
 	int r;
 
@@ -47,6 +50,10 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 	if (config_mismatches(&h, &mm, &view.n_mismatches, &cerr) < 0)
 		view.config_error = cerr;
 	view.mismatches = mm;
+	/* The boot story: what devown did at boot, what a host driver took first, and what of
+	 * the command line and modprobe.d concerns the configured devices. */
+	boot_story(&h, view.journal, &dirs, &boot);
+	view.boot = &boot;
 
 	t0 = now_us();
 	if (cli->out.json)
@@ -55,6 +62,8 @@ int cmd_status(int argc, char **argv, const struct cli *cli)
 		status_print_text(&h, &sel, &view, &cli->out, stdout);
 	log_debug("printed in %.1f ms", (double)(now_us() - t0) / 1000);
 
+	boot_report_done(&boot);
+	boot_directives_done(&dirs);
 	config_mismatches_free(mm, view.n_mismatches);
 	journal_done(&j);
 	selection_done(&sel);

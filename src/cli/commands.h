@@ -18,6 +18,7 @@ enum {
 	OPT_DEVICE = 1 << 6,
 	OPT_OWNER = 1 << 7,
 	OPT_DRIVER = 1 << 8,
+	OPT_ORIGIN = 1 << 9,
 };
 
 struct cli {
@@ -26,6 +27,7 @@ struct cli {
 	int timeout_ms;
 	const char *device; /* apply --device: the PCI address udev saw appear */
 	const char *driver; /* sriov --driver: where the VFs go */
+	const char *origin; /* apply --origin: who runs it (JOURNAL_ORIGINS), NULL for "command" */
 	struct output_options out;
 	const char *owner; /* --owner USER[:GROUP] as given */
 	/* The words after the first "--" (run's COMMAND); has_command says whether there was a
@@ -42,6 +44,7 @@ static inline struct change_options cli_change_options(const struct cli *cli)
 					.dry_run = cli->dry_run,
 					.force = cli->force,
 					.timeout_ms = cli->timeout_ms,
+					.origin = cli->origin,
 					.out = cli->out };
 }
 

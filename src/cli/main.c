@@ -29,7 +29,8 @@ static const struct command commands[] = {
 	{ "restore", 0, -1, cmd_restore, OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_TIMEOUT,
 	  "[TARGET...]", "give devices back the driver and override they had before devown" },
 	{ "apply", 0, -1, cmd_apply,
-	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE | OPT_OWNER,
+	  OPT_JSON | OPT_VERBOSE | OPT_DRY_RUN | OPT_FORCE | OPT_TIMEOUT | OPT_DEVICE | OPT_OWNER |
+		  OPT_ORIGIN,
 	  "[FILE...]", "bring devices to the state the configuration names" },
 	{ "export", 0, 0, cmd_export, OPT_JSON, "",
 	  "print the devices devown manages as configuration for apply" },
@@ -50,7 +51,15 @@ struct option_doc {
 	const char *arg, *help;
 };
 
-enum { ARG_TIMEOUT = 0x100, ARG_VERSION, ARG_NO_COLOR, ARG_DEVICE, ARG_OWNER, ARG_DRIVER };
+enum {
+	ARG_TIMEOUT = 0x100,
+	ARG_VERSION,
+	ARG_NO_COLOR,
+	ARG_DEVICE,
+	ARG_OWNER,
+	ARG_DRIVER,
+	ARG_ORIGIN
+};
 
 static const struct option_doc option_docs[] = {
 	{ "json", 'j', no_argument, OPT_JSON, NULL, "print JSON (schema 1) instead of text" },
@@ -70,6 +79,8 @@ static const struct option_doc option_docs[] = {
 	  "give the VFIO device nodes to USER (and GROUP) until restore" },
 	{ "driver", ARG_DRIVER, required_argument, OPT_DRIVER, "DRIVER",
 	  "sriov: bind the VFs to DRIVER (vfio: the VFIO driver) before any host VF driver" },
+	{ "origin", ARG_ORIGIN, required_argument, OPT_ORIGIN, "WHERE",
+	  "apply: who runs it, for the journal (initramfs, unit, udev or command)" },
 	{ "no-color", ARG_NO_COLOR, no_argument, 0, NULL, "never colour the text output" },
 	{ "help", 'h', no_argument, 0, NULL, "show this help" },
 	{ "version", ARG_VERSION, no_argument, 0, NULL, "show the version" },
@@ -191,6 +202,11 @@ int main(int argc, char **argv)
 			cli.given |= OPT_DRIVER;
 			cli.driver = optarg;
 			break;
+		case ARG_ORIGIN:
+			/* Checked once the command is known: "does not apply" comes first. */
+			cli.given |= OPT_ORIGIN;
+			cli.origin = optarg;
+			break;
 		case ARG_NO_COLOR:
 			no_color = true;
 			break;
@@ -248,6 +264,9 @@ int main(int argc, char **argv)
 		cli.command = NULL;
 		cli.n_command = 0;
 	}
+	if (cli.origin && !journal_origin_valid(cli.origin))
+		return usage_error("invalid --origin '%s': give initramfs, unit, udev or command",
+				   cli.origin);
 	nargs = argc - optind - 1;
 	if (nargs < cmd->min_args)
 		return usage_error("too few arguments for '%s'", cmd->name);

@@ -9,6 +9,7 @@ static void entry_done(struct journal_entry *e)
 	free(e->driver_override);
 	free(e->since);
 	free(e->reason);
+	free(e->origin);
 	free(e->run_command);
 	free(e->cdev);
 }
@@ -77,6 +78,7 @@ void journal_add(struct journal *j, const char *addr, unsigned vendor_id, unsign
 	e->group = group;
 	e->since = xstrdup(since);
 	e->reason = xstrdup(reason);
+	e->origin = j->origin && !streq(j->origin, "command") ? xstrdup(j->origin) : NULL;
 }
 
 void journal_remove(struct journal *j, const char *addr)
@@ -205,4 +207,14 @@ void journal_sriov_copy(struct journal *dst, const struct journal *src)
 			journal_sriov_add_vf(d, s->vfs[k].addr, s->vfs[k].driver,
 					     s->vfs[k].driver_override);
 	}
+}
+
+bool journal_origin_valid(const char *origin)
+{
+	static const char *const known[] = { JOURNAL_ORIGINS };
+
+	for (size_t i = 0; origin && i < ELEMENTSOF(known); i++)
+		if (streq(origin, known[i]))
+			return true;
+	return false;
 }

@@ -25,6 +25,7 @@ struct journal_entry {
 	int group;	       /* -1 without one */
 	char *since;	       /* ISO 8601 UTC */
 	char *reason;	       /* the command that first changed it, e.g. "bind vfio-pci" */
+	char *origin;	       /* where that command ran: JOURNAL_ORIGINS; NULL for "command" */
 	/* Set by `devown run` on the entries it made, for as long as it runs: its pid, its start
 	 * time (field 22 of /proc/PID/stat, so that a reused pid is not taken for it) and the
 	 * command it runs. run_pid is 0 on other entries. */
@@ -59,12 +60,19 @@ struct journal_sriov {
 	char *reason; /* e.g. "sriov 0000:04:00.0 4 --driver vfio" */
 };
 
+/* Where a change was made: at boot by the initramfs's early script, by devown-apply.service,
+ * by the udev rule, or by a command someone ran ("command", also what older journals mean). */
+#define JOURNAL_ORIGINS "initramfs", "unit", "udev", "command"
+bool journal_origin_valid(const char *origin);
+
 struct journal {
 	struct journal_entry *entries;
 	size_t n_entries;
 	int txn_pid; /* 0 when no transaction is marked in progress */
 	char *txn_command;
 	char **txn_devices;
+	/* Not saved: the origin journal_add() gives new entries (NULL: "command"). */
+	const char *origin;
 	/* SR-IOV physical functions whose VF count devown changed (devown sriov). */
 	struct journal_sriov *sriov;
 	size_t n_sriov;

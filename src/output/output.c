@@ -243,6 +243,7 @@ static json_object *journal_entry_to_json(const struct journal_entry *e)
 		json_put(o, "run", r);
 	} else
 		json_put(o, "run", NULL);
+	json_put(o, "origin", json_object_new_string(e->origin ? e->origin : "command"));
 	return o;
 }
 
@@ -253,6 +254,49 @@ static json_object *interrupted_to_json(const struct journal *j)
 	json_put(o, "pid", json_object_new_int(j->txn_pid));
 	json_put(o, "command", json_object_new_string(j->txn_command));
 	json_put(o, "devices", json_strv(j->txn_devices));
+	return o;
+}
+
+/* status's "boot": what devown did at boot, what a host driver took first, and what of the
+ * kernel command line and modprobe.d concerns the configured devices. */
+static json_object *boot_report_to_json(const struct boot_report *r)
+{
+	json_object *o = json_object_new_object(), *bound = json_object_new_array(),
+		    *taken = json_object_new_array(), *conflicts = json_object_new_array();
+
+	for (size_t i = 0; i < r->n_bound; i++) {
+		json_object *b = json_object_new_object();
+		json_put(b, "address", json_object_new_string(r->bound[i].address));
+		json_put(b, "origin", json_object_new_string(r->bound[i].origin));
+		json_put(b, "driver", json_str_or_null(r->bound[i].driver));
+		json_put(b, "previous_driver", json_str_or_null(r->bound[i].previous_driver));
+		json_object_array_add(bound, b);
+	}
+	for (size_t i = 0; i < r->n_taken; i++) {
+		json_object *t = json_object_new_object();
+		json_put(t, "address", json_object_new_string(r->taken[i].address));
+		json_put(t, "entry", json_object_new_string(r->taken[i].entry));
+		json_put(t, "driver", json_object_new_string(r->taken[i].driver));
+		json_put(t, "wanted", json_object_new_string(r->taken[i].wanted));
+		json_put(t, "hint", json_object_new_string(r->taken[i].hint));
+		json_object_array_add(taken, t);
+	}
+	for (size_t i = 0; i < r->n_conflicts; i++) {
+		const struct boot_conflict *c = &r->conflicts[i];
+		json_object *x = json_object_new_object();
+		json_put(x, "directive",
+			 json_object_new_string(boot_directive_kind_name(c->directive->kind)));
+		json_put(x, "source", json_object_new_string(c->directive->source));
+		json_put(x, "text", json_object_new_string(c->directive->text));
+		json_put(x, "module", json_object_new_string(c->directive->module));
+		json_put(x, "devices", json_strv(c->devices));
+		json_put(x, "others", json_strv(c->others));
+		json_put(x, "message", json_object_new_string(c->message));
+		json_object_array_add(conflicts, x);
+	}
+	json_put(o, "bound", bound);
+	json_put(o, "taken_first", taken);
+	json_put(o, "conflicts", conflicts);
 	return o;
 }
 
@@ -269,6 +313,7 @@ static void status_view_to_json(const struct status_view *v, json_object *o)
 		json_object_array_add(mismatches, config_mismatch_to_json(&v->mismatches[i]));
 	json_put(o, "config_mismatches", mismatches);
 	json_put(o, "config_error", json_str_or_null(v->config_error));
+	json_put(o, "boot", v->boot ? boot_report_to_json(v->boot) : NULL);
 }
 
 static json_object *status_head_to_json(const struct host *h, const struct status_view *v)
@@ -565,6 +610,18 @@ static void print_group(const struct group *g, const struct widths *w,
 		print_device(g->devices[i], g, w, o, f);
 }
 
+/* Where a journal entry was made, as the text view says it after the address. */
+static const char *origin_phrase(const char *origin)
+{
+	if (streq_ptr(origin, "initramfs"))
+		return " at boot, in the initramfs";
+	if (streq_ptr(origin, "unit"))
+		return " at boot, by devown-apply.service";
+	if (streq_ptr(origin, "udev"))
+		return " as it appeared, by the udev rule";
+	return "";
+}
+
 /* The lines of a status_view under the header of the text view. */
 static void status_view_print_text(const struct status_view *v, const struct output_options *o,
 				   FILE *f)
@@ -582,9 +639,10 @@ static void status_view_print_text(const struct status_view *v, const struct out
 				e->driver ? e->driver : "no driver", z);
 		else
 			fprintf(f,
-				"%sdevown changed %s (it was on %s; 'devown restore %s' gives it "
+				"%sdevown changed %s%s (it was on %s; 'devown restore %s' gives it "
 				"back)%s\n",
-				y, e->addr, e->driver ? e->driver : "no driver", e->addr, z);
+				y, e->addr, origin_phrase(e->origin),
+				e->driver ? e->driver : "no driver", e->addr, z);
 	}
 	for (size_t i = 0; j && i < j->n_sriov; i++)
 		fprintf(f,
@@ -602,6 +660,12 @@ static void status_view_print_text(const struct status_view *v, const struct out
 	}
 	if (v->config_error)
 		fprintf(f, "%sconfiguration: %s%s\n", y, v->config_error, z);
+	for (size_t i = 0; v->boot && i < v->boot->n_taken; i++)
+		fprintf(f, "%s%s (entry %s, driver=%s): %s%s\n", y, v->boot->taken[i].address,
+			v->boot->taken[i].entry, v->boot->taken[i].wanted, v->boot->taken[i].hint,
+			z);
+	for (size_t i = 0; v->boot && i < v->boot->n_conflicts; i++)
+		fprintf(f, "%sboot: %s%s\n", y, v->boot->conflicts[i].message, z);
 }
 
 void status_print_text(const struct host *h, const struct selection *s, const struct status_view *v,

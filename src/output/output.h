@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "bootconf.h"
 #include "devown-config.h"
 #include "json.h"
 #include "journal.h"
@@ -28,7 +29,8 @@ struct status_view {
 	bool interrupted;	       /* journal_interrupted() */
 	const struct config_mismatch *mismatches;
 	size_t n_mismatches;
-	const char *config_error; /* the configuration cannot be read or resolved */
+	const char *config_error;	/* the configuration cannot be read or resolved */
+	const struct boot_report *boot; /* the boot story (bootconf.h), NULL when not made */
 };
 
 /* The JSON of a device, of a group, and of a whole status; callers own the returned object. */

@@ -545,6 +545,62 @@ def case_status_mismatches(tmp):
     check("20-broken.conf:1: a section line must end with ']'" in r.err, "broken: %r" % r.err)
 
 
+def case_status_boot(tmp):
+    """status's boot story: journal entries made at boot (origin), configured devices a host
+    driver holds that devown never changed (with what to do), and the command line and
+    modprobe.d directives that concern the configured devices."""
+    root, a = host(tmp, "h")
+    write(os.path.join(conf_dir(root), "50-boot.conf"), BASIC_CONF)
+    os.makedirs(os.path.join(root, "run/devown"), exist_ok=True)
+    write(os.path.join(root, "run/devown/journal.json"), json.dumps({"schema": 1, "devices": [
+        {"address": a["gpu"], "vendor_id": "0x10de", "device_id": "0x1eb8", "driver": None,
+         "driver_override": None, "group": 12, "since": "2024-05-01T10:00:00Z",
+         "reason": "apply", "origin": "initramfs"},
+        {"address": a["audio"], "vendor_id": "0x10de", "device_id": "0x10f8", "driver": None,
+         "driver_override": None, "group": 12, "since": "2024-05-01T10:00:00Z",
+         "reason": "apply"}]}))
+    write(os.path.join(root, "proc/cmdline"),
+          "BOOT_IMAGE=/vmlinuz root=/dev/sda1 vfio-pci.ids=8086:10d3 modprobe.blacklist=nouveau\n")
+    for d in ("etc/modprobe.d", "lib/modprobe.d"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    write(os.path.join(root, "etc/modprobe.d/vfio.conf"), "# the blunt way\nsoftdep e1000e pre: vfio-pci\n")
+    write(os.path.join(root, "lib/modprobe.d/vfio.conf"), "blacklist e1000e\n")  # hidden by /etc's
+    r = devown(root, "status", "--json")
+    eq(r.rc, 0, "status: exit status (%r)" % r.err)
+    doc = r.json()
+    boot = doc.get("boot") or {}
+    eq([(m["address"], m.get("origin")) for m in doc.get("managed", [])],
+       [(a["gpu"], "initramfs"), (a["audio"], "command")], "managed: origin")
+    eq([(b["address"], b["origin"], b["driver"], b["previous_driver"]) for b in boot.get("bound", [])],
+       [(a["gpu"], "initramfs", "nouveau", None)], "boot.bound")
+    eq([(t["address"], t["entry"], t["driver"], t["wanted"]) for t in boot.get("taken_first", [])],
+       [(a["nic"], "nic", "e1000e", "vfio")], "boot.taken_first")
+    check(all("update-initramfs -u" in t["hint"] for t in boot.get("taken_first", [])),
+          "taken_first: the hint names update-initramfs")
+    eq([(c["directive"], c["source"], c["module"], c["devices"], c["others"])
+        for c in boot.get("conflicts", [])],
+       [("vfio-pci.ids", "/proc/cmdline", "vfio_pci", [a["nic"]], [a["twin"]]),
+        ("blacklist", "/proc/cmdline", "nouveau", [a["gpu"]], []),
+        ("softdep", "/etc/modprobe.d/vfio.conf:2", "e1000e", [a["nic"]], [])], "boot.conflicts")
+    t = devown(root, "status")
+    eq(t.rc, 0, "status text: exit status")
+    for want in ("devown changed %s at boot, in the initramfs" % a["gpu"],
+                 "%s (entry nic, driver=vfio): e1000e took %s before devown could act" % (a["nic"], a["nic"]),
+                 "boot: 'vfio-pci.ids=8086:10d3' (/proc/cmdline) gives vfio-pci every device with these "
+                 "IDs, also %s" % a["twin"],
+                 "boot: 'softdep e1000e pre: vfio-pci' (/etc/modprobe.d/vfio.conf:2)"):
+        check(want in t.out, "status text: %r in\n%s" % (want, t.out[:1500]))
+    # A journal origin that is not one of the four makes the journal corrupt.
+    write(os.path.join(root, "run/devown/journal.json"), json.dumps({"schema": 1, "devices": [
+        {"address": a["gpu"], "vendor_id": "0x10de", "device_id": "0x1eb8", "driver": None,
+         "driver_override": None, "group": 12, "origin": "cron"}]}))
+    r = devown(root, "status", "--json")
+    check("unreadable or corrupt" in r.err, "origin cron: %r" % r.err)
+    r = devown(root, "apply", "--dry-run", "--origin", "cron")
+    eq(r.rc, 2, "--origin cron: exit status")
+    check("invalid --origin 'cron'" in r.err, "--origin cron: %r" % r.err)
+
+
 def case_no_config(tmp):
     """No configuration at all: nothing to do, exit 0, as text and JSON, without root."""
     root, a = host(tmp, "h")
@@ -571,7 +627,7 @@ def case_data_files(tmp):
     lines = [x for x in rule.splitlines() if x and not x.startswith("#")]
     eq(lines[:3], ['ACTION!="add", GOTO="devown_end"', 'SUBSYSTEM!="pci", GOTO="devown_end"',
                    'TEST!="%s/devown", GOTO="devown_end"' % SYSCONFDIR], "rule: conditions")
-    check(any(x.startswith('RUN+="') and x.endswith('/devown apply --device $kernel"') for x in lines),
+    check(any(x.startswith('RUN+="') and x.endswith('/devown apply --origin udev --device $kernel"') for x in lines),
           "rule: RUN apply --device: %r" % lines)
     eq(lines[-1], 'LABEL="devown_end"', "rule: label")
     check(int("70-devown.rules"[:2]) < 80, "rule file sorts before 80-drivers.rules")
@@ -590,14 +646,14 @@ def case_data_files(tmp):
         check(t in u.get("Before", []), "unit: Before=%s" % t)
     eq(u.get("ConditionPathExistsGlob"), ["%s/devown/*.conf" % SYSCONFDIR], "unit: condition")
     eq(s.get("Type"), ["oneshot"], "unit: Type")
-    check(s.get("ExecStart", [""])[0].endswith("/devown") and s.get("ExecStart")[1:] == ["apply"],
+    check(s.get("ExecStart", [""])[0].endswith("/devown") and s.get("ExecStart")[1:] == ["apply", "--origin", "unit"],
           "unit: ExecStart %r" % s.get("ExecStart"))
     eq(sections.get("Install", {}).get("WantedBy"), ["sysinit.target"], "unit: WantedBy")
     sa = shutil.which("systemd-analyze")
     if sa:
         # verify wants the ExecStart binary to exist: point it at this build's devown.
         unit2 = os.path.join(tmp, "devown-apply.service")
-        write(unit2, "\n".join("ExecStart=%s apply" % os.path.abspath(ARGS.devown)
+        write(unit2, "\n".join("ExecStart=%s apply --origin unit" % os.path.abspath(ARGS.devown)
                                if x.startswith("ExecStart=") else x for x in unit.splitlines()) + "\n")
         p = subprocess.run([sa, "verify", "--man=no", unit2], capture_output=True, text=True)
         msgs = [x for x in p.stderr.splitlines() if "devown-apply" in x]

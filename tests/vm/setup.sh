@@ -7,7 +7,7 @@
 set -eu
 here=$(dirname "$0")
 
-packages="debootstrap debian-archive-keyring busybox-static kmod cpio dpkg apt libc-bin pci.ids python3 gcc libc6-dev linux-libc-dev zstd xz-utils"
+packages="debootstrap e2fsprogs util-linux meson debian-archive-keyring busybox-static kmod cpio dpkg apt libc-bin pci.ids python3 gcc libc6-dev linux-libc-dev zstd xz-utils"
 missing=
 for p in $packages; do
 	dpkg-query -W -f='${Status}\n' "$p" 2> /dev/null | grep -q '^install ok installed$' || missing="$missing $p"
@@ -17,4 +17,6 @@ apt-get update -q
 if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
-exec python3 "$here/vmtest.py" --fetch-only --kernel all
+python3 "$here/vmtest.py" --fetch-only --kernel all
+# The boot suite's Debian 12 root (tests/vm/boottest.py), made once by debootstrap.
+exec python3 "$here/boottest.py" --fetch-only --kernel 6.1
