@@ -232,6 +232,13 @@ static int undo_device(struct item *it, struct txn_outcome *out)
 	int r = 0;
 
 	live_read(it->dev->addr, &l);
+	if (!l.exists) {
+		/* Removed (hot-unplug, 'remove') while devown worked: nothing of it is left to put
+		 * back, and the kernel probes it afresh should it come back. */
+		log_notice("%s is gone: nothing to undo for it", it->dev->addr);
+		live_done(&l);
+		return 0;
+	}
 	cur.driver = l.driver;
 	cur.driver_override = l.driver_override;
 	n = move_sequence(&cur, &it->from, seq);
@@ -367,7 +374,14 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 			if (r < 0) {
 				_cleanup_free_ char *why =
 					explain(h, it->dev, st->kind, st->arg, r, timeout_ms);
-				if (st->kind == STEP_PROBE)
+				struct live gone;
+				live_read(it->dev->addr, &gone);
+				if (!gone.exists)
+					out->error =
+						xasprintf("%s disappeared (removed or unplugged) "
+							  "while devown was changing it",
+							  it->dev->addr);
+				else if (st->kind == STEP_PROBE)
 					out->error = xasprintf("could not ask the kernel to probe "
 							       "%s: %s",
 							       it->dev->addr, why);
@@ -382,6 +396,7 @@ void txn_execute(struct host *h, struct journal *j, struct plan *p, const char *
 							  step_verb(st->kind), it->dev->addr,
 							  st->kind == STEP_BIND ? "to" : "from",
 							  st->arg, why);
+				live_done(&gone);
 				break;
 			}
 			if (st->kind == STEP_BIND) {
