@@ -835,4 +835,12 @@ import scenarios_change  # noqa: E402,F401  (the commands that change ownership)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apply"))
 import vm_apply  # noqa: E402,F401  (apply: configuration, mismatch, the boot path)
 import scenarios_clients  # noqa: E402,F401  (real QEMU and DPDK holding groups)
+import scenarios_sriov  # noqa: E402,F401  (devown sriov on igb VFs, udev bursts)
+import scenarios_run  # noqa: E402,F401  (devown run around real clients, --owner)
 import bench_peers  # noqa: E402,F401  (the peers measured, vmtest.py --bench)
+
+# faults-real removes and rescans devices (their IOMMU groups may get new numbers): it runs
+# after every other guest scenario, before the checks of the final state.
+_late = [s for s in SCENARIOS if s.name == "faults-real"]
+SCENARIOS[:] = ([s for s in SCENARIOS if s.name != "faults-real" and s.source != "final"] + _late +
+                [s for s in SCENARIOS if s.source == "final"])

@@ -620,3 +620,88 @@ def _(t):
     t.expect(re.search(r"kernel BUG at|BUG:|Oops", t.ctx.console or ""),
              "the console shows no BUG or Oops after the raw write:\n%s" % (t.ctx.console or "")[-1200:])
     t.expect("vfio" in (t.ctx.console or ""), "the oops does not point at VFIO")
+
+
+# Faults a real host produces in the middle of a change (issue 17): the device goes away
+# between the plan and the write (alone, and as the second function of a group), the target
+# driver's module is unloaded, the journal cannot be written because /run/devown is full. Each
+# ends with a clear error, the host as it was (or exit 4 naming what differs), and nothing lost
+# from the journal.
+@change_scenario("faults-real", r'''
+    state before "$LONE" "$MF0" "$MF1"
+    # 1. LONE removed while devown waits before its first write.
+    DEVOWN_PAUSE_BEFORE_WRITE=1:3000 devown bind "$LONE" vfio-pci > /dev/null 2> "$T/gone.err" &
+    P=$!
+    wait_for 10 grep -q "test pause" "$T/gone.err"
+    echo 1 > "/sys/bus/pci/devices/$LONE/remove"
+    wait "$P"; recs gone.rc $?
+    rec gone.err "$T/gone.err"
+    recj journal-gone
+    echo 1 > /sys/bus/pci/rescan
+    wait_for 10 test -e "/sys/bus/pci/devices/$LONE/driver"
+    run restore-gone devown restore
+    # 2. MF1 removed after MF0 moved: writes 1-3 are MF0's, 4 is MF1's override.
+    DEVOWN_PAUSE_BEFORE_WRITE=4:3000 devown bind --group "$MF0" vfio-pci > /dev/null 2> "$T/mid.err" &
+    P=$!
+    wait_for 15 grep -q "test pause" "$T/mid.err"
+    echo 1 > "/sys/bus/pci/devices/$MF1/remove"
+    wait "$P"; recs mid.rc $?
+    rec mid.err "$T/mid.err"
+    state mid-after "$MF0"
+    recj journal-mid
+    echo 1 > /sys/bus/pci/rescan
+    wait_for 10 test -e "/sys/bus/pci/devices/$MF1/driver"
+    run restore-mid devown restore
+    # 3. vfio_pci unloaded between the override and the bind (writes 1 override, 2 unbind, 3 bind).
+    modprobe vfio_pci
+    DEVOWN_PAUSE_BEFORE_WRITE=3:3000 devown bind "$LONE" vfio-pci > /dev/null 2> "$T/rmmod.err" &
+    P=$!
+    wait_for 10 grep -q "test pause" "$T/rmmod.err"
+    rmmod vfio_pci; recs rmmod.rc $?
+    wait "$P"; recs unload.rc $?
+    rec unload.err "$T/rmmod.err"
+    recj journal-unload
+    run restore-unload devown restore
+    # 4. /run/devown full: the journal cannot be written, so nothing may be written.
+    mkdir -p /run/devown
+    mount -t tmpfs -o size=4k,mode=0755 devownfull /run/devown
+    dd if=/dev/zero of=/run/devown/fill bs=1k count=64 2> /dev/null
+    run full devown bind "$LONE" vfio-pci
+    state full-after "$LONE"
+    umount /run/devown
+    state after "$LONE" "$MF0" "$MF1"
+    recj journal-end
+''', timeout=240)
+def _(t):
+    e = t.env
+
+    def ended(step, what):
+        rc = int(t.text(step + ".rc") or -1)
+        err = t.err(step) or t.text(step + ".err") or ""
+        t.expect(rc in (1, 4), "%s: exit status 1 or 4, got %d (%r)" % (what, rc, err[:300]))
+        t.expect(err.strip() and "devown:" in err, "%s: an error message: %r" % (what, err[:300]))
+        if rc == 4:
+            t.expect("differ" in err, "%s: exit 4 lists what differs: %r" % (what, err[:400]))
+        return rc, err
+
+    rc, err = ended("gone", "bind of a device removed before the first write")
+    t.eq(rc, 1, "a removed device leaves nothing to undo: exit 1, not 4")
+    t.expect((e.get("LONE") + " disappeared") in err, "the removed device is named: %r" % err[:300])
+    t.eq(t.rc("restore-gone"), 0, "restore after the removal (%s)" % (t.err("restore-gone") or "")[:300])
+    rc, err = ended("mid", "bind --group with the second function removed mid-way")
+    t.eq(rc, 1, "MF0 undone, MF1 gone: exit 1")
+    t.expect((e.get("MF1") + " disappeared") in err, "the removed function is named: %r" % err[:300])
+    if rc == 1:
+        t.eq(states(t, "mid-after").get(e.get("MF0"), (None,))[0], "e1000e", "MF0 back on e1000e after the rollback")
+    j = journal(t, "journal-mid")
+    if rc == 4:
+        t.expect(j and e.get("MF0") in str(j), "exit 4: the journal keeps MF0's original state")
+    t.eq(t.rc("restore-mid"), 0, "restore after the mid-group removal (%s)" % (t.err("restore-mid") or "")[:300])
+    t.eq(t.text("rmmod.rc"), "0", "rmmod vfio_pci during the pause")
+    rc, err = ended("unload", "bind with vfio_pci unloaded before the bind write")
+    t.eq(t.rc("restore-unload"), 0, "restore after the unload (%s)" % (t.err("restore-unload") or "")[:300])
+    t.eq(t.rc("full"), 1, "bind with /run/devown full: exit status (%s)" % (t.err("full") or "")[:300])
+    t.expect("journal" in (t.err("full") or ""), "says the journal could not be written: %r" % (t.err("full") or "")[:300])
+    t.eq(states(t, "full-after").get(e.get("LONE"), (None,))[0], "e1000e", "nothing written without a journal")
+    same_state(t, "before", "after", "after every fault")
+    t.eq(journal(t, "journal-end"), None, "journal at the end")
