@@ -528,7 +528,8 @@ static void check_vfio_device_fd(struct pass *p, int procfd, const char *pid, co
 		p->loose_devices++;
 }
 
-/* Scans one process; returns -EACCES when its descriptors cannot be read. */
+/* Scans one process; returns -errno (-EACCES for another user's) when its descriptors cannot
+ * be read: it is then out of sight, and the walk is incomplete. */
 static int scan_process(struct pass *p, int procfd, const char *pid)
 {
 	_cleanup_free_ char *fddir = xasprintf("%s/fd", pid);
@@ -540,7 +541,7 @@ static int scan_process(struct pass *p, int procfd, const char *pid)
 
 	fd = openat(procfd, fddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno; /* exited meanwhile */
+		return errno == ENOENT || errno == ESRCH ? 0 : -errno; /* exited meanwhile */
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
@@ -715,8 +716,18 @@ static void settle_groups(struct host *h, size_t unreadable)
 		if (!g->vfio_bound)
 			continue;
 		g->holders_state = "known";
-		if (g->n_holders > 0)
+		if (g->n_holders > 0) {
+			/* Held for sure, but processes out of sight may hold it too. */
+			if (unreadable > 0) {
+				g->holders_state = "unknown";
+				g->holders_note =
+					xasprintf("%zu process%s could not be read: there may be "
+						  "more holders "
+						  "than these",
+						  unreadable, unreadable == 1 ? "" : "es");
+			}
 			continue;
+		}
 		if (h->n_unattributed > 0) {
 			g->holders_state = "unknown";
 			g->holders_note =
@@ -767,7 +778,7 @@ static void *work(void *arg)
 		w->p.comm = NULL;
 		w->p.holds = false;
 		w->p.loose_devices = 0;
-		if (scan_process(&w->p, w->procfd, w->pids[i]) == -EACCES)
+		if (scan_process(&w->p, w->procfd, w->pids[i]) < 0)
 			w->p.unreadable++;
 	}
 	return NULL;
