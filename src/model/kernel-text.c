@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
+#include <net/if.h>
+#include <sys/socket.h>
 
 #include "kernel-text.h"
 #include "util.h"
@@ -148,4 +154,93 @@ int proc_limits_memlock(const char *text, unsigned long long *ret_soft,
 			line++;
 	}
 	return -ENOENT;
+}
+
+bool kallsyms_has_symbol(const char *buf, size_t len, const char *name, bool at_eof)
+{
+	const char *p = buf, *end = buf + len;
+	size_t n = strlen(name);
+
+	while ((p = memmem(p, (size_t)(end - p), name, n))) {
+		const char *after = p + n;
+		if (p > buf && p[-1] == ' ' &&
+		    (after == end ? at_eof : (*after == '\n' || *after == '\t')))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+char *uevent_value(char *text, const char *key)
+{
+	size_t n = strlen(key);
+	char *found = NULL;
+
+	for (char *l = text; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, key, n) == 0 && l[n] == '=')
+			found = l + n + 1;
+		l = nl ? nl + 1 : NULL;
+	}
+	return found;
+}
+
+int rtnl_getaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
+		       void (*add)(void *userdata, const unsigned char addr[4], unsigned prefixlen,
+				   int ifindex, const char *label),
+		       void *userdata)
+{
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nh = (const void *)buf;
+		size_t msglen = nh->nlmsg_len, step = NLMSG_ALIGN(msglen);
+		const struct ifaddrmsg *ifa;
+		const unsigned char *local = NULL, *address = NULL;
+		char label[IF_NAMESIZE] = "";
+		size_t off;
+
+		if (msglen < sizeof(struct nlmsghdr) || msglen > len)
+			return -EBADMSG;
+		if (seq && nh->nlmsg_seq != seq)
+			goto next;
+		if (nh->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(nh);
+			if (msglen < NLMSG_LENGTH(sizeof(*e)))
+				return -EBADMSG;
+			return e->error < 0 ? e->error : -EPROTO;
+		}
+		if (nh->nlmsg_type != RTM_NEWADDR || msglen < NLMSG_LENGTH(sizeof(*ifa)))
+			goto next;
+		ifa = NLMSG_DATA(nh);
+		if (ifa->ifa_family != AF_INET)
+			goto next;
+		off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ifa)));
+		while (off + sizeof(struct rtattr) <= msglen) {
+			const struct rtattr *rta = (const void *)(buf + off);
+			size_t alen = rta->rta_len;
+			if (alen < sizeof(struct rtattr) || off + alen > msglen)
+				break;
+			if (rta->rta_type == IFA_LOCAL && alen >= RTA_LENGTH(4))
+				local = RTA_DATA(rta);
+			else if (rta->rta_type == IFA_ADDRESS && alen >= RTA_LENGTH(4))
+				address = RTA_DATA(rta);
+			else if (rta->rta_type == IFA_LABEL && alen > RTA_LENGTH(0))
+				snprintf(label, sizeof(label), "%.*s", (int)(alen - RTA_LENGTH(0)),
+					 (const char *)RTA_DATA(rta));
+			off += RTA_ALIGN(alen);
+		}
+		/* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
+		if (local || address)
+			add(userdata, local ? local : address, ifa->ifa_prefixlen,
+			    (int)ifa->ifa_index, label[0] ? label : NULL);
+	next:
+		if (step >= len)
+			break;
+		buf += step;
+		len -= step;
+	}
+	return 0;
 }

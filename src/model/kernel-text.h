@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Parsers of the text the kernel writes in /proc and /sys: pure, no I/O (the probe layer reads
  * the files), exposed for the unit tests and the fuzzers. */
@@ -40,3 +42,23 @@ int proc_limits_memlock(const char *text, unsigned long long *ret_soft,
  * either means nobody raised it for the user, which no VM with VFIO can live with. */
 #define MEMLOCK_DEFAULT	    (8ULL << 20)
 #define MEMLOCK_OLD_DEFAULT (64ULL << 10)
+
+/* Whether a kallsyms excerpt names the symbol as a whole: " name" followed by a newline, or by
+ * a tab and the module that holds it ("\t[vfio]": VFIO is a module on most distributions).
+ * at_eof also accepts the name at the very end of the data. buf need not be NUL-terminated. */
+bool kallsyms_has_symbol(const char *buf, size_t len, const char *name, bool at_eof);
+
+/* The value of KEY in a uevent file's text ("KEY=value" lines; the last one wins): a pointer
+ * into text (up to its line end, which it overwrites with NUL), or NULL. */
+char *uevent_value(char *text, const char *key);
+
+/* Walks the RTM_NEWADDR messages of an AF_INET rtnetlink dump (or the fixture's copy of one)
+ * and calls add for each address: IFA_LOCAL, else IFA_ADDRESS (on point-to-point links
+ * IFA_ADDRESS is the peer), with the prefix length, the interface index and IFA_LABEL (NULL
+ * when absent). Messages of another sequence number than seq (0: any) are skipped. Returns 1
+ * at NLMSG_DONE, 0 when more is to come, -EBADMSG for a malformed message, or the dump's own
+ * negative error. buf must be 4-byte aligned, as the kernel's messages are. */
+int rtnl_getaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
+		       void (*add)(void *userdata, const unsigned char addr[4], unsigned prefixlen,
+				   int ifindex, const char *label),
+		       void *userdata);

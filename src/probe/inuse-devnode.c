@@ -3,6 +3,7 @@
  * of /sys/dev/char (DRM, sound, NVMe controllers, SCSI generic, input, USB, ...), each with its
  * /dev path from the uevent's DEVNAME. holders.c's /proc pass finds who has them open. */
 #include "inuse-int.h"
+#include "kernel-text.h"
 #include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
@@ -25,12 +26,8 @@ void add_devnode(struct device *d, int dirfd, const char *name, const char *subs
 		if (d->devnodes[i].major == major && d->devnodes[i].minor == minor &&
 		    d->devnodes[i].block == block)
 			return;
-	if (read_text_at(dirfd, "uevent", &uevent) >= 0) {
-		char *save = NULL;
-		for (char *l = strtok_r(uevent, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			if (startswith(l, "DEVNAME="))
-				devname = l + strlen("DEVNAME=");
-	}
+	if (read_text_at(dirfd, "uevent", &uevent) >= 0)
+		devname = uevent_value(uevent, "DEVNAME");
 	d->devnodes = xrealloc(d->devnodes, (d->n_devnodes + 1) * sizeof(struct devnode));
 	d->devnodes[d->n_devnodes++] = (struct devnode){
 		.name = xstrdup(name),

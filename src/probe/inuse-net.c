@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "inuse-int.h"
+#include "kernel-text.h"
 #include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
@@ -148,61 +149,15 @@ static void load_route6(struct ctx *c)
 	}
 }
 
-/* Parses RTM_NEWADDR messages of an AF_INET dump. Returns 1 at NLMSG_DONE, 0 for more,
- * or the dump's negative error. */
+static void add_addr4(void *userdata, const unsigned char addr[4], unsigned prefixlen, int ifindex,
+		      const char *label)
+{
+	add_addr(userdata, AF_INET, addr, prefixlen, ifindex, label);
+}
+
 static int parse_getaddr(struct ctx *c, const unsigned char *buf, size_t len, uint32_t seq)
 {
-	while (len >= sizeof(struct nlmsghdr)) {
-		const struct nlmsghdr *nh = (const void *)buf;
-		size_t msglen = nh->nlmsg_len, step = NLMSG_ALIGN(msglen);
-		const struct ifaddrmsg *ifa;
-		const unsigned char *local = NULL, *address = NULL;
-		char label[IF_NAMESIZE] = "";
-		size_t off;
-
-		if (msglen < sizeof(struct nlmsghdr) || msglen > len)
-			return -EBADMSG;
-		if (seq && nh->nlmsg_seq != seq)
-			goto next;
-		if (nh->nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (nh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = NLMSG_DATA(nh);
-			if (msglen < NLMSG_LENGTH(sizeof(*e)))
-				return -EBADMSG;
-			return e->error < 0 ? e->error : -EPROTO;
-		}
-		if (nh->nlmsg_type != RTM_NEWADDR || msglen < NLMSG_LENGTH(sizeof(*ifa)))
-			goto next;
-		ifa = NLMSG_DATA(nh);
-		if (ifa->ifa_family != AF_INET)
-			goto next;
-		off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*ifa)));
-		while (off + sizeof(struct rtattr) <= msglen) {
-			const struct rtattr *rta = (const void *)(buf + off);
-			size_t alen = rta->rta_len;
-			if (alen < sizeof(struct rtattr) || off + alen > msglen)
-				break;
-			if (rta->rta_type == IFA_LOCAL && alen >= RTA_LENGTH(4))
-				local = RTA_DATA(rta);
-			else if (rta->rta_type == IFA_ADDRESS && alen >= RTA_LENGTH(4))
-				address = RTA_DATA(rta);
-			else if (rta->rta_type == IFA_LABEL && alen > RTA_LENGTH(0))
-				snprintf(label, sizeof(label), "%.*s", (int)(alen - RTA_LENGTH(0)),
-					 (const char *)RTA_DATA(rta));
-			off += RTA_ALIGN(alen);
-		}
-		/* On point-to-point links IFA_ADDRESS is the peer; IFA_LOCAL is ours. */
-		if (local || address)
-			add_addr(c, AF_INET, local ? local : address, ifa->ifa_prefixlen,
-				 (int)ifa->ifa_index, label[0] ? label : NULL);
-	next:
-		if (step >= len)
-			break;
-		buf += step;
-		len -= step;
-	}
-	return 0;
+	return rtnl_getaddr_parse(buf, len, seq, add_addr4, c);
 }
 
 static int parse_getaddr_reply(void *userdata, const unsigned char *buf, size_t n, unsigned seq)
@@ -211,7 +166,8 @@ static int parse_getaddr_reply(void *userdata, const unsigned char *buf, size_t 
 }
 
 /* IPv4 addresses: the one source without a procfs file. The fixture file holds the bytes of
- * the kernel's reply to the same RTM_GETADDR dump, so both go through parse_getaddr(). */
+ * the kernel's reply to the same RTM_GETADDR dump, so both go through rtnl_getaddr_parse()
+ * (kernel-text.h). */
 static void load_addr4(struct ctx *c)
 {
 	int r;

@@ -5,30 +5,13 @@
 
 #include "config.h"
 #include "kernel.h"
+#include "kernel-text.h"
 #include "policy.h"
 #include "procfs.h"
 #include "sysfs.h"
 #include "util.h"
 
 enum { SYM_CLAIM = 1, SYM_NOTIFIER = 2 };
-
-/* Whether a kallsyms excerpt names the symbol as a whole: " name" followed by a newline, or by
- * a tab and the module that holds it ("\t[vfio]": VFIO is a module on most distributions).
- * at_eof also accepts the name at the very end of the data. */
-static bool has_symbol(const char *buf, size_t len, const char *name, bool at_eof)
-{
-	const char *p = buf, *end = buf + len;
-	size_t n = strlen(name);
-
-	while ((p = memmem(p, (size_t)(end - p), name, n))) {
-		const char *after = p + n;
-		if (p > buf && p[-1] == ' ' &&
-		    (after == end ? at_eof : (*after == '\n' || *after == '\t')))
-			return true;
-		p++;
-	}
-	return false;
-}
 
 /* Streams kallsyms looking for whole symbol names; kallsyms is megabytes, so no line parsing. */
 static int scan_kallsyms(unsigned *ret)
@@ -53,7 +36,7 @@ static int scan_kallsyms(unsigned *ret)
 			return -errno;
 		len = have + (size_t)n;
 		for (size_t i = 0; i < ELEMENTSOF(names); i++)
-			if (has_symbol(buf, len, names[i], n == 0))
+			if (kallsyms_has_symbol(buf, len, names[i], n == 0))
 				found |= 1u << i;
 		if (n == 0)
 			break;

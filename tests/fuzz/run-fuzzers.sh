@@ -29,7 +29,7 @@ for src in "$top"/src/basic/*.c "$top"/src/model/*.c "$top"/src/host/*.c "$top"/
 	$cc $cflags -c "$src" -o "$o"
 	objs="$objs $o"
 done
-harnesses=${*:-"config journal target mountinfo holder_name proc_text bootconf"}
+harnesses=${*:-"config journal target mountinfo holder_name proc_text bootconf kernel_text"}
 failed=0
 for h in $harnesses; do
 	$cc $cflags -fsanitize=fuzzer "$here/fuzz-$h.c" $objs $(pkg-config --libs $pkgs) -lpthread \

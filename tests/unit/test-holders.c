@@ -152,5 +152,21 @@ int main(void)
 	mountinfo("x 29 0:37 / /mnt rw - tmpfs t rw", 0, NULL, NULL); /* no id */
 	mountinfo("", 0, NULL, NULL);
 	mountinfo("1 2 3 4", 0, NULL, NULL);
+	/* uevent: the key's value up to its line end, the last one, whole keys only. */
+	{
+		char u[] = "MAJOR=259\nMINOR=0\nDEVNAMEX=no\nDEVNAME=nvme0n1\nDEVTYPE=disk\n";
+		char none[] = "MAJOR=1\n";
+		CHECK_STREQ(uevent_value(u, "DEVNAME"), "nvme0n1");
+		CHECK(uevent_value(none, "DEVNAME") == NULL);
+	}
+	/* kallsyms: whole names only, at a line end or before a module's tab. */
+	{
+		const char k[] = "ffffffff81000000 T iommu_group_claim_dma_owner_unrelated\n"
+				 "ffffffffc0a01000 t vfio_iommu_group_notifier\t[vfio]\n";
+		CHECK(!kallsyms_has_symbol(k, strlen(k), "iommu_group_claim_dma_owner", true));
+		CHECK(kallsyms_has_symbol(k, strlen(k), "vfio_iommu_group_notifier", false));
+		CHECK(kallsyms_has_symbol(" x", 2, "x", true) &&
+		      !kallsyms_has_symbol(" x", 2, "x", false));
+	}
 	return check_done();
 }
