@@ -499,6 +499,15 @@ int change_main(enum change_kind kind, int argc, char **argv, const char *driver
 	code = change_check_early(targets, (size_t)argc, driver_arg);
 	if (code >= 0)
 		return code;
+	/* A usage error too, before the root check: "vfio" or a VFIO driver's name. (What a name
+	 * resolves to is checked again below, once the drivers are known.) */
+	if (cli->owner && kind == CHANGE_BIND && driver_arg && !streq(driver_arg, "vfio") &&
+	    !driver_is_vfio(driver_arg)) {
+		log_error("--owner gives VFIO device nodes to a user, but %s is not a VFIO driver: "
+			  "bind to vfio (or vfio-pci) with --owner",
+			  driver_arg);
+		return EXIT_USAGE;
+	}
 
 	code = change_begin(&c, kind, command, driver_arg, cli);
 	if (code >= 0)

@@ -29,7 +29,7 @@ struct change_options {
 	bool group, dry_run, force;
 	int timeout_ms;
 	int lock_timeout_ms; /* how long to wait for the lock; 0: timeout_ms */
-	const char *origin; /* apply --origin: JOURNAL_ORIGINS, NULL for "command" */
+	const char *origin;  /* apply --origin: JOURNAL_ORIGINS, NULL for "command" */
 	struct output_options out;
 	/* --owner USER[:GROUP], resolved by the command (NULL: none) */
 	const char *owner;
