@@ -122,9 +122,10 @@ static int load_node(json_object *e, const char *key, struct node_owner *ret, co
 	    member_u64(o, "gid", UINT32_MAX, &gid) < 0 || member_u64(o, "mode", 07777, &mode) < 0)
 		return -EBADMSG;
 	if (name) {
-		/* A name under /dev/vfio/devices: never a path. */
+		/* A name under /dev/vfio/devices, "vfio" and digits as the kernel makes them: never
+		 * a path, nothing the save would write back otherwise. */
 		if (member_str(o, "name", false, false, name) < 0 || !startswith(*name, "vfio") ||
-		    strchr(*name, '/') || strlen(*name) > 64)
+		    strlen(*name) > 64 || strspn(*name + 4, "0123456789") != strlen(*name + 4))
 			return -EBADMSG;
 	}
 	*ret = (struct node_owner){
@@ -174,15 +175,16 @@ static int load_entry(struct journal *j, json_object *e)
 	if (member_str(e, "since", false, true, &since) < 0 ||
 	    member_str(e, "reason", false, true, &reason) < 0)
 		return -EBADMSG;
+	/* Optional (journals before it have none); one of the known places. */
+	if (member_str(e, "origin", false, true, &origin) < 0 ||
+	    (origin && !journal_origin_valid(origin)))
+		return -EBADMSG;
+	/* Last of the checks: load_run allocates. */
 	if (load_node(e, "group_node", &je.group_node, NULL) < 0 ||
 	    load_node(e, "cdev_node", &je.cdev_node, &cdev) < 0 || load_run(e, &je) < 0) {
 		free(je.run_command);
 		return -EBADMSG;
 	}
-	/* Optional (journals before it have none); one of the known places. */
-	if (member_str(e, "origin", false, true, &origin) < 0 ||
-	    (origin && !journal_origin_valid(origin)))
-		return -EBADMSG;
 	j->entries = xrealloc(j->entries, (j->n_entries + 1) * sizeof(*j->entries));
 	je.cdev = cdev ? xstrdup(cdev) : NULL;
 	snprintf(je.addr, sizeof(je.addr), "%s", norm);
