@@ -20,21 +20,29 @@ USERS = r'''
     SETPRIV=/clients/usr/bin/setpriv
     PRLIMIT=/clients/usr/bin/prlimit
     node() { if [ -e "/dev/vfio/$2" ]; then recs "$1" "$(stat -c '%u %g %a %F' "/dev/vfio/$2")"; else recs "$1" none; fi; }
-    # child_of PID: the first child of PID (the command devown run started).
-    child_of() {
+    # qemu_of PID: the QEMU that PID (devown run) started. Not just any child: devown forks a
+    # short-lived child for each sysfs write (sysfs.h), which a scan can catch first.
+    qemu_of() {
         _parent=$1
         _i=0
-        while [ $_i -lt 100 ]; do
-            _c=
+        while [ $_i -lt 150 ]; do
             for _s in /proc/[0-9]*/stat; do
                 { read -r _l < "$_s"; } 2> /dev/null || continue
                 set -- $_l
-                [ "$4" = "$_parent" ] && { _c=$1; break; }
+                [ "$4" = "$_parent" ] && [ "$2" = "(qemu-system-x86)" ] && { echo "$1"; return 0; }
             done
-            [ -n "$_c" ] && { echo "$_c"; return 0; }
             sleep 0.1; _i=$((_i + 1))
         done
         return 1
+    }
+    # Any QEMU left behind by a failed step: it would hold the group for the next one.
+    kill_qemus() {
+        for _s in /proc/[0-9]*/stat; do
+            { read -r _l < "$_s"; } 2> /dev/null || continue
+            set -- $_l
+            [ "$2" = "(qemu-system-x86)" ] && kill -9 "$1" 2> /dev/null
+        done
+        sleep 0.5
     }
 '''
 
@@ -50,7 +58,7 @@ RUN_QEMU = r'''"$QEMU" $QEMU_VM -device vfio-pci,host=$MF0,rombar=0 -device vfio
     for how in exit kill term; do
         devown run --group "$MF0" vfio -- ''' + RUN_QEMU + r''' > "$T/run-$how.out" 2> "$T/run-$how.err" 7>&- &
         RPID=$!
-        QPID=$(child_of "$RPID")
+        QPID=$(qemu_of "$RPID")
         recs qpid-$how "$QPID"
         vm_started client-$how "$T/run-$how.err" "$QPID"
         recs started-$how $?
@@ -72,6 +80,7 @@ RUN_QEMU = r'''"$QEMU" $QEMU_VM -device vfio-pci,host=$MF0,rombar=0 -device vfio
         state after-$how "$MF0" "$MF1"
         recj journal-$how
         stop_pid "$QPID"
+        kill_qemus
     done
     # A command that ends by itself, with its own status, and the environment it gets.
     run status5 devown run "$LONE" vfio -- sh -c 'echo "$DEVOWN_DEVICES|$DEVOWN_GROUPS"; exit 5'
