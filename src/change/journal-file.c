@@ -305,6 +305,19 @@ static void save_node(json_object *e, const char *key, const struct node_owner *
 	json_object_object_add(e, key, o);
 }
 
+/* "address", "vendor_id" and "device_id" of an entry or an SR-IOV record, as parse_id reads
+ * them back ("0x" and four hex digits). */
+static void save_identity(json_object *o, const char *addr, unsigned vendor_id, unsigned device_id)
+{
+	char buf[16];
+
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	snprintf(buf, sizeof(buf), "0x%04x", vendor_id);
+	json_object_object_add(o, "vendor_id", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "0x%04x", device_id);
+	json_object_object_add(o, "device_id", json_object_new_string(buf));
+}
+
 char *journal_format(const struct journal *j)
 {
 	json_object *root, *devs;
@@ -318,12 +331,7 @@ char *journal_format(const struct journal *j)
 	for (size_t i = 0; i < j->n_entries; i++) {
 		const struct journal_entry *e = &j->entries[i];
 		json_object *o = json_object_new_object();
-		char buf[16];
-		json_object_object_add(o, "address", json_object_new_string(e->addr));
-		snprintf(buf, sizeof(buf), "0x%04x", e->vendor_id);
-		json_object_object_add(o, "vendor_id", json_object_new_string(buf));
-		snprintf(buf, sizeof(buf), "0x%04x", e->device_id);
-		json_object_object_add(o, "device_id", json_object_new_string(buf));
+		save_identity(o, e->addr, e->vendor_id, e->device_id);
 		json_object_object_add(o, "driver", json_str_or_null(e->driver));
 		json_object_object_add(o, "driver_override", json_str_or_null(e->driver_override));
 		json_object_object_add(o, "group",
@@ -480,12 +488,7 @@ static void save_sriov(const struct journal *j, json_object *root)
 	for (size_t i = 0; i < j->n_sriov; i++) {
 		const struct journal_sriov *s = &j->sriov[i];
 		json_object *o = json_object_new_object(), *vfs = json_object_new_array();
-		char buf[16];
-		json_object_object_add(o, "address", json_object_new_string(s->addr));
-		snprintf(buf, sizeof(buf), "0x%04x", s->vendor_id);
-		json_object_object_add(o, "vendor_id", json_object_new_string(buf));
-		snprintf(buf, sizeof(buf), "0x%04x", s->device_id);
-		json_object_object_add(o, "device_id", json_object_new_string(buf));
+		save_identity(o, s->addr, s->vendor_id, s->device_id);
 		json_object_object_add(o, "numvfs", json_object_new_int(s->numvfs));
 		json_object_object_add(o, "autoprobe", json_object_new_boolean(s->autoprobe));
 		for (size_t k = 0; k < s->n_vfs; k++) {

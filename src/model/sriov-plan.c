@@ -9,11 +9,6 @@ const char *sriov_step_kind_to_string(enum sriov_step_kind k)
 	return names[k];
 }
 
-bool sriov_vf_bound_for_run(const struct journal *j, const char *addr)
-{
-	return j && journal_live_run(j, addr) != NULL;
-}
-
 int sriov_check(struct host *h, const char *pf, int count, char **ret_error)
 {
 	struct device *d = host_find_device(h, pf);
@@ -94,12 +89,14 @@ static void check_removed(struct host *h, const struct sriov_request *rq, struct
 					 verb, p->pf->addr, w, holders));
 			continue;
 		}
-		if (sriov_vf_bound_for_run(rq->journal, vf->addr)) {
-			const struct journal_entry *e = journal_live_run(rq->journal, vf->addr);
+		/* A VF bound for a live `devown run` must not go from under its command. */
+		const struct journal_entry *run =
+			rq->journal ? journal_live_run(rq->journal, vf->addr) : NULL;
+		if (run) {
 			refuse(p, vf, "sriov",
 			       xasprintf("refusing to %s %s: its %s is bound for a running "
 					 "'devown run' (pid %d, '%s'); let that command end first",
-					 verb, p->pf->addr, w, e->run_pid, e->run_command));
+					 verb, p->pf->addr, w, run->run_pid, run->run_command));
 			continue;
 		}
 		if (force)

@@ -80,7 +80,3 @@ int sriov_check(struct host *h, const char *pf, int count, char **ret_error);
 void sriov_plan_build(struct host *h, const struct sriov_request *rq, struct sriov_plan *ret);
 bool sriov_plan_changes(const struct sriov_plan *p);
 void sriov_plan_done(struct sriov_plan *p);
-
-/* Whether a VF is bound for a `devown run` that is still alive (journal_live_run), which the
- * count change must not take away from under its command. */
-bool sriov_vf_bound_for_run(const struct journal *j, const char *addr);
